@@ -1,0 +1,52 @@
+# One way to do each thing: `make run` for the demo, `make test` for the suite. Both start with `make setup`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+export WAREHOUSE_HOME ?= $(CURDIR)/data
+
+.PHONY: setup run demo serve test test-fast lint bench-small bench lock clean
+
+setup: $(STAMP)
+
+# Rebuilt only when the lock file or the project metadata changed.
+$(STAMP): requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/warehouse demo
+	$(BIN)/warehouse serve --port $(PORT)
+
+demo: setup
+	$(BIN)/warehouse demo
+
+serve: setup
+	$(BIN)/warehouse serve --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+lint: setup
+	$(BIN)/ruff check warehouse ingest app expectations bench tests
+
+bench-small: setup
+	$(BIN)/python -m bench.run --profile small
+
+bench: setup
+	$(BIN)/python -m bench.run --profile full
+
+# Re-resolve every dependency from pyproject.toml and pin the result.
+lock:
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet --disable-pip-version-check ".[dev]"
+	/tmp/lock-venv/bin/pip install --quiet wheel && /tmp/lock-venv/bin/pip freeze --all --exclude-editable | grep -v -E "^(itabashi-ict-warehouse|pip)==" > requirements.lock
+
+clean:
+	rm -rf $(VENV) target logs
