@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -31,26 +31,37 @@ SEED_FILES = [
 ]
 
 UNITS = {
-    "count", "percent", "persons", "items", "sites", "facilities", "media_types", "posts",
-    "accesses", "logins_per_day", "maps_per_month", "date", "score",
+    "count",
+    "percent",
+    "persons",
+    "items",
+    "sites",
+    "facilities",
+    "media_types",
+    "posts",
+    "accesses",
+    "logins_per_day",
+    "maps_per_month",
+    "date",
+    "score",
 }
 DIRECTIONS = {"increase", "decrease", "keep", "reach_by"}
 GRADES = ["AA", "A", "B", "C", "その他"]
 
 # The five indicators that can be computed from operational systems (everything else: department reports).
 SYSTEM_INDICATORS = {
-    "M01-1": "open_data_catalog",      # オープンデータの項目数
-    "M03-1": "gis_events",             # GISの職員利用（システムログイン）数（日平均）
-    "M03-2": "gis_events",             # GISシステムにおける年間利用地図数（月平均）
+    "M01-1": "open_data_catalog",  # オープンデータの項目数
+    "M03-1": "gis_events",  # GISの職員利用（システムログイン）数（日平均）
+    "M03-2": "gis_events",  # GISシステムにおける年間利用地図数（月平均）
     "M09-1": "certificate_issuances",  # コンビニでの諸証明交付率
-    "M13-1": "web_access",             # 区ホームページにアクセス件数（年間）
+    "M13-1": "web_access",  # 区ホームページにアクセス件数（年間）
 }
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> tuple[list[str], list[dict[str, str]]]:
     with open(SEEDS / f"{name}.csv", encoding="utf-8", newline="") as f:
         raw = list(csv.reader(f))
@@ -119,11 +130,15 @@ def test_csv_is_valid_utf8_with_snake_case_header(name):
 
 def test_properties_yml_covers_every_seed():
     text = (SEEDS / "properties.yml").read_text(encoding="utf-8")
-    assert re.search(r"^version: 2\s*$", text, re.M)
+    assert re.search(r"^version: 2\s*$", text, re.MULTILINE)
     for name in SEED_FILES:
-        assert re.search(rf"^\s*- name: {name}\s*$", text, re.M), f"{name} missing from properties.yml"
+        assert re.search(rf"^\s*- name: {name}\s*$", text, re.MULTILINE), (
+            f"{name} missing from properties.yml"
+        )
         for col in load(name)[0]:
-            assert re.search(rf"^\s*- name: {col}\s*$", text, re.M), f"column {name}.{col} undocumented"
+            assert re.search(rf"^\s*- name: {col}\s*$", text, re.MULTILINE), (
+                f"column {name}.{col} undocumented"
+            )
 
 
 # ----------------------------------------------------------------------------- goals, strategies, measures
@@ -157,14 +172,19 @@ def test_four_focus_strategies_with_related_goals():
     }
     # 戦略名 / 関連基本目標 table (chapter 4, section 2)
     assert {k: v["related_goal_ids"] for k, v in strategies.items()} == {
-        "I": "1 2 4 5", "II": "2 3", "III": "3 4", "IV": "3 4 5",
+        "I": "1 2 4 5",
+        "II": "2 3",
+        "III": "3 4",
+        "IV": "3 4 5",
     }
 
 
 def test_35_measures_numbered_1_to_35():
     measures = rows("plan_measures")
     assert [int(m["measure_id"]) for m in measures] == list(range(1, 36))
-    assert all(m["name_ja"] and m["name_en"] and m["owner_departments_ja"] and m["summary_ja"] for m in measures)
+    assert all(
+        m["name_ja"] and m["name_en"] and m["owner_departments_ja"] and m["summary_ja"] for m in measures
+    )
     assert not any("<" in m["summary_ja"] or ">" in m["summary_ja"] for m in measures), "HTML left in summary"
 
 
@@ -188,7 +208,8 @@ def test_every_strategy_used_by_a_measure_exists():
     used = {m["strategy_id"] for m in rows("plan_measures") if m["strategy_id"]}
     assert used <= known
     by_strategy = {
-        sid: sorted(int(m["measure_id"]) for m in rows("plan_measures") if m["strategy_id"] == sid) for sid in known
+        sid: sorted(int(m["measure_id"]) for m in rows("plan_measures") if m["strategy_id"] == sid)
+        for sid in known
     }
     # 重点戦略 column of 推進施策一覧
     assert by_strategy == {
@@ -228,8 +249,11 @@ def test_list_and_detail_tables_disagree_only_where_the_plan_does():
             assert listed == "2" and m["detail_sub_goal_ids"] == ""
         else:
             assert listed == m["detail_sub_goal_ids"], mid
-    differing_names = {mid: (m["name_ja"], m["detail_name_ja"]) for mid, m in measures.items()
-                       if m["name_ja"] != m["detail_name_ja"]}
+    differing_names = {
+        mid: (m["name_ja"], m["detail_name_ja"])
+        for mid, m in measures.items()
+        if m["name_ja"] != m["detail_name_ja"]
+    }
     assert differing_names == {
         8: ("マイナポータルの活用", "マイナポータル活用"),
         33: ("入札用発送図書の電子データ化", "入札用発送図書データの電子データ化"),
@@ -251,10 +275,17 @@ def test_schedule_cells():
         assert r["schedule_id"] == f"M{int(r['measure_id']):02d}-R{r['schedule_row']}-{r['fiscal_year']}"
     assert {r["measure_id"] for r in sched} == measure_ids  # every measure has a schedule
     m2 = {r["schedule_id"]: r["schedule_text_ja"] for r in sched if r["measure_id"] == "2"}
-    assert m2 == {"M02-R1-2016": "美術館: 運用", "M02-R1-2020": "美術館: →",
-                  "M02-R2-2016": "郷土資料館: 運用 構築", "M02-R2-2020": "郷土資料館: →"}
-    assert all(r["schedule_text_ja"].startswith(("組織のあり方: ", "人材育成: "))
-               for r in sched if r["measure_id"] == "23")
+    assert m2 == {
+        "M02-R1-2016": "美術館: 運用",
+        "M02-R1-2020": "美術館: →",
+        "M02-R2-2016": "郷土資料館: 運用 構築",
+        "M02-R2-2020": "郷土資料館: →",
+    }
+    assert all(
+        r["schedule_text_ja"].startswith(("組織のあり方: ", "人材育成: "))
+        for r in sched
+        if r["measure_id"] == "23"
+    )
 
 
 def test_schedule_text_found_in_plan(plan_ws):
@@ -330,7 +361,9 @@ def test_measure_13_homepage_accesses():
 
 
 def test_measure_3_gis_baselines():
-    inds = sorted((i for i in rows("plan_indicators") if i["measure_id"] == "3"), key=lambda i: i["indicator_seq"])
+    inds = sorted(
+        (i for i in rows("plan_indicators") if i["measure_id"] == "3"), key=lambda i: i["indicator_seq"]
+    )
     assert [num(i["baseline_value"]) for i in inds] == [58, 220]
     assert [i["baseline_fiscal_year"] for i in inds] == ["2015", "2015"]
     assert [i["unit"] for i in inds] == ["logins_per_day", "maps_per_month"]
@@ -401,12 +434,12 @@ def test_section_counts_equal_section_headers():
 def test_section_headers_in_plan(plan_text):
     found = {
         int(m.group(1)): int(m.group(3))
-        for m in re.finditer(r"^(\d) (\S+?)\s*[（(](\d+)事業[）)]", plan_text, re.M)
+        for m in re.finditer(r"^(\d) (\S+?)\s*[（(](\d+)事業[）)]", plan_text, re.MULTILINE)
     }
     assert found == SECTION_HEADER_COUNTS
     names = {int(p["section_no"]): p["section_name_ja"] for p in rows("previous_plan_projects")}
     for no, name in names.items():
-        assert re.search(rf"^{no} {re.escape(name)}\s*[（(]", plan_text, re.M), (no, name)
+        assert re.search(rf"^{no} {re.escape(name)}\s*[（(]", plan_text, re.MULTILINE), (no, name)
 
 
 def test_supplement_projects():
@@ -423,8 +456,12 @@ def test_grade_counts_reproduce_table1():
     assert counts["AA"] + counts["A"] == 69
     b_projects = {p["project_name_ja"] for p in rows("previous_plan_projects") if p["grade"] == "B"}
     assert b_projects == {
-        "新公会計システムの導入", "文書管理システムの導入", "職員の情報研修の実施と自己啓発に対する助成",
-        "個人情報保護制度の遵守", "セキュリティポリシーの向上", "ナレッジマネジメントの推進",
+        "新公会計システムの導入",
+        "文書管理システムの導入",
+        "職員の情報研修の実施と自己啓発に対する助成",
+        "個人情報保護制度の遵守",
+        "セキュリティポリシーの向上",
+        "ナレッジマネジメントの推進",
     }
 
 

@@ -1,0 +1,12 @@
+{#- Row-level arithmetic claim (e.g. a ratio equals its parts): returns the rows where the expression is false. -#}
+{% test expression_is_true(model, expression, where_clause=none) %}
+
+select
+    *
+from {{ model }}
+where not ({{ expression }})
+{%- if where_clause %}
+    and ({{ where_clause }})
+{%- endif %}
+
+{% endtest %}
