@@ -7,12 +7,13 @@ from typing import Any
 
 # One colour per status everywhere (charts, badges, report): achieved green, on track blue, at risk amber,
 # off track red, no data grey.
-STATUS_ORDER: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "no_data")
+STATUS_ORDER: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "not_evaluable", "no_data")
 STATUS_COLORS: dict[str, str] = {
     "achieved": "#2e7d32",
     "on_track": "#1565c0",
     "at_risk": "#f9a825",
     "off_track": "#c62828",
+    "not_evaluable": "#bdbdbd",
     "no_data": "#9e9e9e",
 }
 STATUS_LABELS: dict[str, dict[str, str]] = {
@@ -20,10 +21,11 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "on_track": {"ja": "順調", "en": "On track"},
     "at_risk": {"ja": "要注意", "en": "At risk"},
     "off_track": {"ja": "遅れ", "en": "Off track"},
+    "not_evaluable": {"ja": "評価対象外", "en": "Not evaluable"},
     "no_data": {"ja": "データなし", "en": "No data"},
 }
 STATUS_ICONS: dict[str, str] = {
-    "achieved": "🟢", "on_track": "🔵", "at_risk": "🟠", "off_track": "🔴", "no_data": "⚪",
+    "achieved": "🟢", "on_track": "🔵", "at_risk": "🟠", "off_track": "🔴", "not_evaluable": "⚫", "no_data": "⚪",
 }
 _STATUS_ALIASES: dict[str, str] = {
     "ontrack": "on_track", "on track": "on_track", "atrisk": "at_risk", "at risk": "at_risk",

@@ -1,5 +1,5 @@
 {#- Row-level arithmetic claim (e.g. a ratio equals its parts): returns the rows where the expression is false. -#}
-{% test expression_is_true(model, expression, where_clause=none) %}
+{% test expression_is_true(model, expression, column_name=none, where_clause=none) %}
 
 select
     *

@@ -1,0 +1,124 @@
+{#- Monthly numerators and denominators of the system indicators tracked within the year (M03-1, M03-2, M09-1, M13-1). -#}
+
+with
+
+certificate_issuances as (
+
+    select * from {{ ref('fct_certificate_issuance_monthly') }}
+
+),
+
+web_page_views as (
+
+    select * from {{ ref('fct_web_page_views_daily') }}
+
+),
+
+gis_events as (
+
+    select * from {{ ref('fct_gis_events_daily') }}
+
+),
+
+convenience_store_share as (
+
+    -- M09-1: convenience-store issuances (numerator) ÷ issuances of all channels (denominator) × 100
+    select
+        'M09-1' as indicator_id,
+        fiscal_month_start_date,
+        fiscal_year,
+        cast(sum(case when channel_code = 'convenience_store' then issued_count else 0 end) as double) as numerator_value,
+        cast(sum(issued_count) as double) as denominator_value,
+        100.0 as scale_factor,
+        false as is_running_total
+    from certificate_issuances
+    group by
+        fiscal_month_start_date,
+        fiscal_year
+
+),
+
+homepage_accesses as (
+
+    -- M13-1: page views of the month; the fiscal-year-to-date value is their running total
+    select
+        'M13-1' as indicator_id,
+        fiscal_month_start_date,
+        fiscal_year,
+        cast(sum(page_view_count) as double) as numerator_value,
+        1.0 as denominator_value,
+        1.0 as scale_factor,
+        true as is_running_total
+    from web_page_views
+    group by
+        fiscal_month_start_date,
+        fiscal_year
+
+),
+
+gis_days as (
+
+    select
+        fiscal_month_start_date,
+        fiscal_year,
+        event_date,
+        sum(case when event_type = 'login' then event_count else 0 end) as login_count,
+        sum(case when event_type = 'map_open' then event_count else 0 end) as map_open_count
+    from gis_events
+    group by
+        fiscal_month_start_date,
+        fiscal_year,
+        event_date
+    having sum(event_count) > 0
+
+),
+
+gis_logins_per_day as (
+
+    -- M03-1: login events (numerator) ÷ business days with any GIS event (denominator)
+    select
+        'M03-1' as indicator_id,
+        fiscal_month_start_date,
+        fiscal_year,
+        cast(sum(login_count) as double) as numerator_value,
+        cast(count(distinct event_date) as double) as denominator_value,
+        1.0 as scale_factor,
+        false as is_running_total
+    from gis_days
+    group by
+        fiscal_month_start_date,
+        fiscal_year
+
+),
+
+gis_maps_per_month as (
+
+    -- M03-2: map_open events (numerator) ÷ months with data (denominator: 1 per month)
+    select
+        'M03-2' as indicator_id,
+        fiscal_month_start_date,
+        fiscal_year,
+        cast(sum(map_open_count) as double) as numerator_value,
+        1.0 as denominator_value,
+        1.0 as scale_factor,
+        false as is_running_total
+    from gis_days
+    group by
+        fiscal_month_start_date,
+        fiscal_year
+
+),
+
+final as (
+
+    select * from convenience_store_share
+    union all
+    select * from homepage_accesses
+    union all
+    select * from gis_logins_per_day
+    union all
+    select * from gis_maps_per_month
+
+)
+
+select * from final
