@@ -8,9 +8,9 @@
 {% macro fiscal_year_of(date_expr) -%}
     {#- Fiscal year that contains the date: April 2020-March 2021 is FY2020. -#}
     (case
-        when {{ dbt.date_part('month', date_expr) }} >= 4
-            then cast({{ dbt.date_part('year', date_expr) }} as integer)
-        else cast({{ dbt.date_part('year', date_expr) }} as integer) - 1
+        when extract(month from {{ date_expr }}) >= 4
+            then cast(extract(year from {{ date_expr }}) as integer)
+        else cast(extract(year from {{ date_expr }}) as integer) - 1
     end)
 {%- endmacro %}
 

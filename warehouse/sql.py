@@ -39,6 +39,7 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({
 })
 
 POLICY_CACHE_SIZE = 512  # policy verdicts are cached per SQL text; the file is read-only while open
+CLOSE_WAIT_SECONDS = 5  # close() waits this long for interrupted queries to hand back their cursors
 FETCH_BATCH_ROWS = 2048  # rows per Arrow batch while streaming a result up to the row cap
 
 
@@ -172,6 +173,7 @@ class Sandbox:
         self.timeout_seconds = float(timeout_seconds)
         self.max_rows = int(max_rows)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._active: set[duckdb.DuckDBPyConnection] = set()
         self._closed = False
         self._con = duckdb.connect(str(self.db_path), read_only=True, config={
@@ -210,12 +212,13 @@ class Sandbox:
             return cursor
 
     def _release(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        with self._lock:
-            self._active.discard(cursor)
         try:
             cursor.close()
         except duckdb.Error:
             pass
+        with self._idle:
+            self._active.discard(cursor)
+            self._idle.notify_all()
 
     def check(self, sql: str, params: list | dict | None = None) -> None:
         """Raise QueryRefused if the statement breaks the policy (parser first, then the bound plan)."""
@@ -348,10 +351,19 @@ class Sandbox:
         with self._lock:
             self._closed = True
             active = list(self._active)
-            self._active.clear()
         for cursor in active:
             try:
                 cursor.interrupt()
+            except duckdb.Error:
+                pass
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        with self._idle:
+            while self._active and time.monotonic() < deadline:
+                self._idle.wait(timeout=0.05)
+            leftover = list(self._active)
+            self._active.clear()
+        for cursor in leftover:
+            try:
                 cursor.close()
             except duckdb.Error:
                 pass
@@ -364,8 +376,11 @@ class Sandbox:
         self.close()
 
 
-def open_sandbox(settings: Any) -> Sandbox:
-    """The sandbox on the published warehouse with the [sql] settings; FileNotFoundError says how to publish one."""
+def open_sandbox(settings: Any, **overrides: Any) -> Sandbox:
+    """The sandbox on the published warehouse with the [sql] settings; FileNotFoundError says how to publish one.
+
+    overrides (timeout_seconds, max_rows, ...) replace the [sql] settings, for trusted batch jobs like the export.
+    """
     path = Path(settings.published_path)
     if not path.exists() or path.stat().st_size == 0:
         raise FileNotFoundError(
@@ -373,11 +388,14 @@ def open_sandbox(settings: Any) -> Sandbox:
             "`warehouse refresh` (files in landing/), or point WAREHOUSE_HOME at a data home that has one.")
     options = settings.raw.get("sql", {})
     manifest = Path(settings.docs_dir) / "manifest.json"
-    return Sandbox(path, memory_limit=str(options.get("memory_limit", "1GB")),
-                   threads=int(options.get("threads", 1)),
-                   timeout_seconds=float(options.get("timeout_seconds", 10)),
-                   max_rows=int(options.get("max_rows", 10000)),
-                   sensitive_columns=DEFAULT_SENSITIVE_COLUMNS | sensitive_columns_from_manifest(manifest))
+    arguments: dict[str, Any] = {
+        "memory_limit": str(options.get("memory_limit", "1GB")),
+        "threads": int(options.get("threads", 1)),
+        "timeout_seconds": float(options.get("timeout_seconds", 10)),
+        "max_rows": int(options.get("max_rows", 10000)),
+        "sensitive_columns": DEFAULT_SENSITIVE_COLUMNS | sensitive_columns_from_manifest(manifest),
+    }
+    return Sandbox(path, **{**arguments, **overrides})
 
 
 def _jsonable(value: Any) -> Any:

@@ -84,6 +84,7 @@ class Context:
     contract: Contract | None = None
     headers: dict[str, str] = field(default_factory=dict)  # field / lake column → header as written in the file
     declared_month: date | None = None
+    title_rows: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -214,6 +215,7 @@ def stage_file(
     warnings = [f"extra column '{name}' is not in the {spec.kind} contract and was ignored" for name in unknown]
     names = [mapping.get(index, f"extra:{index}") for index in range(len(table.header))]
     ctx.headers = {names[index]: table.header[index] for index in range(len(table.header))}
+    ctx.title_rows = table.title_rows
     ctx.declared_month = _declared_month(path, table.title_rows, layout)
     settings_max = {
         column.name: float(ctx.settings.get("ingest", column.max_setting))

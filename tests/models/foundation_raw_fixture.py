@@ -298,6 +298,42 @@ def fixture_rows() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+LOAD_STATUS_COLUMNS: list[tuple[str, str]] = [
+    ("source_table", "varchar"),
+    ("files_loaded", "bigint"),
+    ("rows_loaded", "bigint"),
+    ("last_loaded_at", "timestamp"),
+    ("data_through_date", "date"),
+    ("files_quarantined_open", "bigint"),
+]
+
+
+def load_status_rows(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """raw.source_load_status as the refresh job writes it: one row per lake table."""
+    status = []
+    for table, table_rows in rows.items():
+        months = sorted(row["fiscal_month"] for row in table_rows)
+        last_month = dt.date.fromisoformat(months[-1] + "-01") if months else None
+        through = next(months_after(last_month)) - dt.timedelta(days=1) if last_month else None
+        status.append({
+            "source_table": table,
+            "files_loaded": len({row["source_file_name"] for row in table_rows}),
+            "rows_loaded": len(table_rows),
+            "last_loaded_at": max((row["loaded_at"] for row in table_rows), default=None),
+            "data_through_date": through,
+            "files_quarantined_open": 0,
+        })
+    return status
+
+
+def months_after(month: dt.date) -> Iterator[dt.date]:
+    """First days of the months following month (used to find a month's last day)."""
+    current = month
+    while True:
+        current = (current.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        yield current
+
+
 def write_raw_database(path: Path, rows: dict[str, list[dict[str, Any]]]) -> None:
     """Create schema raw in a new DuckDB file with the architecture's column types and insert the rows."""
     con = duckdb.connect(str(path))
@@ -313,6 +349,12 @@ def write_raw_database(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Non
                 casts = ", ".join(f"cast({name} as {sql_type})" for name, sql_type in columns)
                 con.execute(f"insert into raw.{table} select {casts} from incoming_rows")
                 con.unregister("incoming_rows")
+        status_ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in LOAD_STATUS_COLUMNS)
+        con.execute(f"create or replace table raw.source_load_status ({status_ddl})")
+        con.register("incoming_status", pa.Table.from_pylist(load_status_rows(rows)))
+        status_casts = ", ".join(f"cast({name} as {sql_type})" for name, sql_type in LOAD_STATUS_COLUMNS)
+        con.execute(f"insert into raw.source_load_status select {status_casts} from incoming_status")
+        con.unregister("incoming_status")
         con.execute("checkpoint")
     finally:
         con.close()

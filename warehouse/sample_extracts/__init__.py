@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import certificates, energy, gis, indicator_reports, web_access
 from .common import Month, month_range

@@ -8,8 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (Month, business_days, is_new_year_closure, rng_for, to_fullwidth_digits, wareki_long,
-                     wareki_short, write_bytes, write_xlsx)
+from .common import (
+    Month,
+    business_days,
+    is_new_year_closure,
+    rng_for,
+    to_fullwidth_digits,
+    wareki_long,
+    wareki_short,
+    write_bytes,
+    write_xlsx,
+)
 
 HEADER = ["交付日", "窓口", "証明書種別", "交付方法", "件数"]
 OFFICES = {"honcho": "本庁舎", "akatsuka": "赤塚区民事務所", "itabashi": "板橋区民事務所",

@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ class Month:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Month":
+    def parse(cls, text: str) -> Month:
         """Read 'YYYY-MM'; say what was wrong if it is not."""
         try:
             year_text, month_text = text.strip().split("-")
@@ -43,10 +43,10 @@ class Month:
     def first_day(self) -> dt.date:
         return dt.date(self.year, self.month, 1)
 
-    def next(self) -> "Month":
+    def next(self) -> Month:
         return Month(self.year + self.month // 12, self.month % 12 + 1)
 
-    def prev(self) -> "Month":
+    def prev(self) -> Month:
         return Month(self.year - (self.month == 1), 12 if self.month == 1 else self.month - 1)
 
     @property
@@ -103,7 +103,7 @@ def _equinox_days(year: int) -> tuple[int, int]:
     return int(20.8431 + shift), int(23.2488 + shift)
 
 
-@lru_cache(maxsize=None)
+@cache
 def japanese_holidays(year: int) -> frozenset[dt.date]:
     """National holidays (祝日法) incl. substitute and sandwiched days, 2015-2030, with the 2019-2021 specials."""
     d = dt.date

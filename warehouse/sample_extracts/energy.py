@@ -99,7 +99,7 @@ def interval_frame(facility: Facility, month: Month, monthly_kwh: float, seed: i
     days = month.days()
     shape = _half_hour_shape(facility, days) * rng.normal(1.0, 0.06, size=len(days) * 48).clip(0.7, 1.3)
     tenths = np.floor(shape / shape.sum() * monthly_kwh * 10).astype(np.int64)
-    tenths[np.argsort(-shape, kind="stable")[: int(round(monthly_kwh * 10)) - int(tenths.sum())]] += 1
+    tenths[np.argsort(-shape, kind="stable")[: round(monthly_kwh * 10) - int(tenths.sum())]] += 1
     start = dt.datetime(month.year, month.month, 1)
     return pl.DataFrame({
         "施設コード": [facility.facility_code] * tenths.size,

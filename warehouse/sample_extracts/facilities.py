@@ -94,7 +94,7 @@ def _school_facility(row: dict[str, str]) -> Facility:
     name = row["教育機関_学校名"]
     size = 1.25 if row.get("教育機関_学校種") == "C1" else 0.95
     # vary size by name so schools differ but stay stable across runs
-    size *= 0.8 + (int(stable_code("s", name)[2:], 16) % 400) / 1000
+    size *= 0.8 + (int(stable_code("s", name).split("-")[1], 16) % 400) / 1000
     return Facility(stable_code("school", name), name, "学校", size, True, True, True)
 
 

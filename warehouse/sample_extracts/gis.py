@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from .common import Month, apportion, business_days, fiscal_year_business_days, fiscal_year_months, rng_for, \
-    write_bytes
+from .common import (
+    Month,
+    apportion,
+    business_days,
+    fiscal_year_business_days,
+    fiscal_year_months,
+    rng_for,
+    write_bytes,
+)
 
 HEADER = ["日時", "職員ID", "所属", "操作", "地図名"]
 # The plan's baselines (chapter 4, measure 3), FY2015: 58 logins per business day, 220 maps opened per month.
@@ -44,7 +51,7 @@ def map_opens_per_month(fiscal_year: int) -> float:
     return 420 + 18 * (fiscal_year - 2020)
 
 
-@lru_cache(maxsize=None)
+@cache
 def staff(seed: int) -> tuple[list[str], list[str], np.ndarray]:
     """Pseudonymous staff ids (S + 6 digits), their departments and how heavily each uses the GIS."""
     rng = rng_for(seed, "gis", None, part=1)

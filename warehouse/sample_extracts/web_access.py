@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +111,7 @@ def page_weights(day: dt.date) -> tuple[list[tuple[str, str]], np.ndarray]:
     return pages, np.array(weights)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fiscal_year_weight_sum(fiscal_year: int) -> float:
     return sum(day_weight(day) for m in fiscal_year_months(fiscal_year) for day in m.days())
 

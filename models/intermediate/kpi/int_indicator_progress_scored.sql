@@ -159,7 +159,7 @@ achievement_computed as (
                     else {{ safe_divide('scoring_value', 'effective_target_value') }}
                 end
             -- increase / decrease: share of the distance from baseline to target covered
-            else {{ safe_divide('scoring_value - effective_baseline_value', 'effective_target_value - effective_baseline_value') }}
+            else {{ safe_divide('(scoring_value - effective_baseline_value)', '(effective_target_value - effective_baseline_value)') }}
         end as raw_achievement_rate,
         case
             -- milestones are due in their target year: nothing is expected before it

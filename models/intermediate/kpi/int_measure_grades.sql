@@ -85,6 +85,8 @@ reasoned as (
         case
             when suggested_grade = 'not_evaluable' and not_evaluable_count > 0
                 then {{ dbt.concat(["'指標'", "cast(indicator_count as " ~ dbt.type_string() ~ ")", "'件中'", "cast(not_evaluable_count as " ~ dbt.type_string() ~ ")", "'件のデータが古いか品質確認が済んでいないため評価できない'"]) }}
+            when suggested_grade = 'not_evaluable' and indicator_count = 0
+                then '指標が設定されていないため評価できない'
             when suggested_grade = 'not_evaluable'
                 then {{ dbt.concat(["'指標'", "cast(indicator_count as " ~ dbt.type_string() ~ ")", "'件すべての実績データがないため評価できない'"]) }}
             when suggested_grade = 'A'
@@ -96,6 +98,8 @@ reasoned as (
         case
             when suggested_grade = 'not_evaluable' and not_evaluable_count > 0
                 then {{ dbt.concat(["cast(not_evaluable_count as " ~ dbt.type_string() ~ ")", "' of '", "cast(indicator_count as " ~ dbt.type_string() ~ ")", "' indicators have stale or unchecked data'"]) }}
+            when suggested_grade = 'not_evaluable' and indicator_count = 0
+                then 'No indicators are defined for the measure'
             when suggested_grade = 'not_evaluable'
                 then {{ dbt.concat(["'No actuals for any of the '", "cast(indicator_count as " ~ dbt.type_string() ~ ")", "' indicators'"]) }}
             when suggested_grade = 'A'

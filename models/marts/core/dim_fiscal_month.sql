@@ -11,8 +11,8 @@ calendar_parts as (
     select
         month_start_date,
         month_end_date,
-        cast({{ dbt.date_part('year', 'month_start_date') }} as integer) as calendar_year,
-        cast({{ dbt.date_part('month', 'month_start_date') }} as integer) as calendar_month
+        cast(extract(year from month_start_date) as integer) as calendar_year,
+        cast(extract(month from month_start_date) as integer) as calendar_month
 
     from spined_months
 

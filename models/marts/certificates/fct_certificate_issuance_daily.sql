@@ -1,0 +1,42 @@
+with
+
+issuances as (
+
+    select * from {{ ref('stg_certificates__issuances') }}
+
+),
+
+daily_issuances as (
+
+    select
+        issued_date,
+        office_code,
+        certificate_type_code,
+        channel_code,
+        sum(issued_count) as issued_count
+
+    from issuances
+    group by
+        issued_date,
+        office_code,
+        certificate_type_code,
+        channel_code
+
+),
+
+final as (
+
+    select
+        issued_date,
+        {{ month_start_of('issued_date') }} as fiscal_month_start_date,
+        {{ fiscal_year_of('issued_date') }} as fiscal_year,
+        office_code,
+        certificate_type_code,
+        channel_code,
+        issued_count
+
+    from daily_issuances
+
+)
+
+select * from final
