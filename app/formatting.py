@@ -24,8 +24,9 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "not_evaluable": {"ja": "評価対象外", "en": "Not evaluable"},
     "no_data": {"ja": "データなし", "en": "No data"},
 }
+# ◎○△× as Japanese reports write them (and drawable with the CJK fonts alone: no emoji font is needed).
 STATUS_ICONS: dict[str, str] = {
-    "achieved": "🟢", "on_track": "🔵", "at_risk": "🟠", "off_track": "🔴", "not_evaluable": "⚫", "no_data": "⚪",
+    "achieved": "◎", "on_track": "○", "at_risk": "△", "off_track": "×", "not_evaluable": "－", "no_data": "・",
 }
 _STATUS_ALIASES: dict[str, str] = {
     "ontrack": "on_track", "on track": "on_track", "atrisk": "at_risk", "at risk": "at_risk",
@@ -121,7 +122,10 @@ def format_value(value: Any, unit: Any = None, lang: str = "ja") -> str:
     if unit == "percent":
         return format_percent(value)
     number = float(value)
-    text = format_number(number, 0 if number.is_integer() else 1)
+    if abs(number) >= 100_000:
+        text = format_man(number, lang)
+    else:
+        text = format_number(number, 0 if number.is_integer() else 1)
     label = unit_label(unit, lang)
     return f"{text} {label}".strip() if label and label != "%" else text
 

@@ -349,7 +349,7 @@ def gis_monthly(run: Runner, catalog: Catalog) -> pl.DataFrame:
     table = "mart_gis_usage_monthly"
     month = catalog.pick(table, *MONTH_COLUMNS)
     dept = catalog.pick(table, "department_name_ja", "department_ja")
-    logins = catalog.pick(table, "logins_per_day", "login_count_per_day", "avg_daily_logins")
+    logins = catalog.pick(table, "logins_per_day", "logins_per_business_day", "login_count_per_day", "avg_daily_logins")
     maps = catalog.pick(table, "map_open_count", "maps_opened", "map_count", "maps_per_month")
     if month and dept and (logins or maps):
         return run(f"select {month} as month_start_date, {dept} as department_name_ja, "

@@ -8,16 +8,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run app/streamlit_app.py` puts only app/ on the path
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from app import connection, queries  # noqa: E402
-from app.formatting import fiscal_year_label, format_date  # noqa: E402
-from app.i18n import t  # noqa: E402
-from app.ui import CTX_KEY, PageContext  # noqa: E402
+from app import connection, queries
+from app.formatting import fiscal_year_label, format_date
+from app.i18n import t
+from app.ui import CTX_KEY, PageContext
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 
-st.set_page_config(layout="wide", page_title="板橋区 ICT推進・活用計画 ダッシュボード", page_icon="📊")
+st.set_page_config(layout="wide", page_title="板橋区 ICT推進・活用計画 ダッシュボード", page_icon=None)
 
 
 def sidebar_switches() -> tuple[str, str]:
@@ -68,7 +68,7 @@ def header(c: PageContext) -> None:
         dates = [d for d in c.freshness["data_through_date"].to_list() if d is not None]
         through = max(dates) if dates else None
     passed = all(c.quality.values()) if c.quality else None
-    quality = {True: "✅ " + c.t("quality_passed"), False: "⚠️ " + c.t("quality_failed"),
+    quality = {True: "◯ " + c.t("quality_passed"), False: "× " + c.t("quality_failed"),
                None: c.t("quality_unknown")}[passed]
     published_text = format_date(str(published)[:10], c.lang) if published else "—"
     st.caption(f"{c.t('published_version')}: `{version}` ・ {c.t('published_at')}: {published_text} ・ "
@@ -77,19 +77,12 @@ def header(c: PageContext) -> None:
 
 def navigation(lang: str) -> st.navigation:
     """All pages, titled in the chosen language; the SQL / open-data pages when their files exist."""
-    from app.app_pages import (catalog, certificates, energy, gis, homepage, indicator, overview,  # noqa: PLC0415
-                               previous_plan, yearly_report)
-    pages = [
-        st.Page(overview.render, title=t("page_overview", lang), url_path="overview", default=True, icon="🗂️"),
-        st.Page(indicator.render, title=t("page_indicator", lang), url_path="indicator", icon="📈"),
-        st.Page(certificates.render, title=t("page_certificates", lang), url_path="certificates", icon="🪪"),
-        st.Page(homepage.render, title=t("page_homepage", lang), url_path="homepage", icon="🌐"),
-        st.Page(gis.render, title=t("page_gis", lang), url_path="gis", icon="🗺️"),
-        st.Page(energy.render, title=t("page_energy", lang), url_path="energy", icon="⚡"),
-        st.Page(previous_plan.render, title=t("page_previous", lang), url_path="previous_plan", icon="📜"),
-        st.Page(catalog.render, title=t("page_catalog", lang), url_path="catalog", icon="📚"),
-        st.Page(yearly_report.render, title=t("page_report", lang), url_path="yearly_report", icon="📝"),
-    ]
+    spec = [("overview", "page_overview", "🗂️"), ("indicator", "page_indicator", "📈"),
+            ("certificates", "page_certificates", "🪪"), ("homepage", "page_homepage", "🌐"), ("gis", "page_gis", "🗺️"),
+            ("energy", "page_energy", "⚡"), ("previous_plan", "page_previous", "📜"), ("catalog", "page_catalog", "📚"),
+            ("yearly_report", "page_report", "📝")]
+    pages = [st.Page(f"app_pages/{name}.py", title=t(key, lang), url_path=name, default=name == "overview")
+             for name, key, icon in spec]
     for file_name, key, url in (("sql_console.py", "page_sql", "sql_console"),
                                 ("open_data.py", "page_open_data", "open_data")):
         if (PAGES_DIR / file_name).exists():
@@ -102,8 +95,9 @@ def main() -> None:
     config = connection.settings()
     try:
         context = build_context(lang, era)
-    except Exception as exc:  # noqa: BLE001 - unreadable file (e.g. mid-publish): friendly page, not a trace
-        st.navigation([st.Page(lambda: empty_page(lang, config.published_path, type(exc).__name__),
+    except Exception:  # noqa: BLE001 - unreadable file (e.g. mid-publish): friendly page, not a trace
+        detail = type(exc).__name__
+        st.navigation([st.Page(lambda: empty_page(lang, config.published_path, detail),
                                title=t("empty_title", lang), url_path="welcome")]).run()
         return
     if context is None:

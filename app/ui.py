@@ -108,7 +108,7 @@ def status_line(c: PageContext, sources: Iterable[str], tables: Iterable[str],
     if passed is None:
         passed = quality_of(c, tables + sources)
     fresh_text = "" if fresh is None else f"（{c.t('fresh') if fresh else c.t('stale')}）"
-    quality_text = {True: "✅ " + c.t("quality_passed"), False: "⚠️ " + c.t("quality_failed"),
+    quality_text = {True: "◯ " + c.t("quality_passed"), False: "× " + c.t("quality_failed"),
                     None: "・ " + c.t("quality_unknown")}[passed]
     return f"{c.t('data_through')}: {format_date(through, c.lang)}{fresh_text} ・ {quality_text}"
 

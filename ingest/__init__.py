@@ -3,15 +3,25 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ingest import certificates, energy, gis, indicator_reports, web_access
 from ingest.common import lake
 from ingest.common.contract import Contract
 from ingest.common.findings import Finding, Rejected
-from ingest.common.pipeline import CHUNK_ROWS, Context, FileOutcome, IngestReport, KindSpec, commit, now_utc, stage_file
+from ingest.common.pipeline import (
+    CHUNK_ROWS,
+    Context,
+    FileOutcome,
+    IngestReport,
+    KindSpec,
+    commit,
+    now_utc,
+    stage_file,
+)
 from ingest.dbt_sources import render_dbt_sources, write_dbt_sources_yaml
 
 KINDS: dict[str, KindSpec] = {

@@ -342,8 +342,8 @@ def readme_ja(catalog: dict[str, Any]) -> str:
              f"- 公開者: {catalog['publisher']['name']['ja']} {catalog['publisher']['department_ja']}",
              f"- ライセンス: {catalog['license_name']}（{catalog['license']}）。出典を明記のうえ自由に利用できます。",
              f"- 作成日時: {catalog['issued']}", "- 文字コード: CSVはBOM付きUTF-8（Excelでそのまま開けます）",
-             f"- 秘匿: {k}未満の件数は「{SUPPRESSED}」で表示しています。合計から逆算できないよう、"
-             f"一部の件数や合計も「{SUPPRESSED}」（補完秘匿）にしています。「{TOTAL_LABEL}」は合計の行です。",
+             (f"- 秘匿: {k}未満の件数は「{SUPPRESSED}」で表示しています。合計から逆算できないよう、"
+              f"一部の件数や合計も「{SUPPRESSED}」（補完秘匿）にしています。「{TOTAL_LABEL}」は合計の行です。"),
              "- 機械判読用のカタログ: catalog.json（DCAT形式）", "", "## データセット", ""]
     for dataset in catalog["dataset"]:
         files = "、".join(d["downloadURL"] for d in dataset["distribution"])

@@ -91,7 +91,7 @@ def build_report_frame(run: Runner, fiscal_year: int) -> pl.DataFrame:
 
 def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja") -> bytes:
     """The report as .xlsx bytes: title, header, one merged block per measure, comment column left empty."""
-    import xlsxwriter  # noqa: PLC0415 - only needed when writing
+    import xlsxwriter
 
     names = COLUMNS_EN if lang == "en" else COLUMNS_JA
     order = list(COLUMNS_JA)
@@ -161,12 +161,12 @@ def _open_runner(settings: Settings) -> tuple[Runner, Callable[[], None]]:
     if not path.exists():
         raise ReportError(f"no published warehouse at {path}: run `warehouse demo` or `warehouse refresh` first")
     try:
-        from warehouse.sql import open_sandbox  # noqa: PLC0415
+        from warehouse.sql import open_sandbox
 
         sandbox = open_sandbox(settings)
         return (lambda sql, params: sandbox.query(sql, list(params or [])).frame), sandbox.close
     except ImportError:
-        import duckdb  # noqa: PLC0415
+        import duckdb
 
         con = duckdb.connect(str(path), read_only=True)
         return (lambda sql, params: con.execute(sql, list(params or [])).pl()), con.close

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import polars as pl
@@ -184,12 +184,30 @@ class Sandbox:
             "python_enable_replacements": False,  # no reading Python variables by name
         })
         try:
-            self._con.execute("SET enable_external_access=false")
-            self._con.execute("SET lock_configuration=true")
+            self._lock_down()
             self._policy = self._read_policy(sensitive_columns)
         except BaseException:
             self._con.close()
             raise
+
+    def _lock_down(self) -> None:
+        """Turn external access off and lock the configuration (a no-op if this process already did).
+
+        DuckDB hands a second connect() to an already-open file the same database instance, whose settings
+        another Sandbox in this process has locked; that is fine as long as it is locked down the same way.
+        """
+        try:
+            self._con.execute("SET enable_external_access=false")
+            self._con.execute("SET lock_configuration=true")
+        except duckdb.InvalidInputException as exc:
+            if "locked" not in str(exc):
+                raise
+        values = dict(self._con.execute(
+            "select name, value from duckdb_settings() "
+            "where name in ('enable_external_access', 'lock_configuration')").fetchall())
+        if values != {"enable_external_access": "false", "lock_configuration": "true"}:
+            raise QueryFailed(f"could not lock down {self.db_path} for read-only SQL (settings: {values}); "
+                              "close other connections to this file in this process and try again.")
 
     def _read_policy(self, sensitive_columns: Iterable[str] | None) -> _Policy:
         """Catalog and schema names of the open file, and the sensitive column names."""
@@ -300,7 +318,7 @@ class Sandbox:
             import pyarrow as pa
 
             table = pa.Table.from_batches(batches, schema=reader.schema)
-        except Exception as exc:  # noqa: BLE001 - DuckDB and Arrow errors become messages for people
+        except Exception as exc:
             if timed_out.is_set():
                 raise QueryFailed(
                     f"the query was stopped after {self.timeout_seconds:g} s (the time limit). "
@@ -369,7 +387,7 @@ class Sandbox:
                 pass
         self._con.close()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

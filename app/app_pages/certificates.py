@@ -14,7 +14,6 @@ CONVENIENCE_TARGET = 0.40  # plan measure 9 (M09-1): convenience-store share 40%
 
 def render() -> None:
     c = ctx()
-    lang = c.lang
     st.title(c.t("page_certificates"))
     years = safe(c, queries.certificate_years, default=[])
     if not years:
@@ -120,3 +119,7 @@ def _mynumber(c) -> None:
         chart_block(c, charts.bar(frame, "ward", "card_rate", c.t("mynumber_rate"), highlight="板橋区", percent=True),
                     frame, summary, "wards")
     st.caption(c.t("attribution_mynumber"))
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

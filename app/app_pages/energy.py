@@ -62,3 +62,7 @@ def render() -> None:
         chart_block(c, charts.point_map(points, metric if points[metric].null_count() == 0 else None,
                                         "facility_name_ja", label), points,
                     f"{points.height}{'施設' if lang == 'ja' else ' facilities'}", "energy_map")
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

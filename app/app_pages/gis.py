@@ -34,3 +34,7 @@ def render() -> None:
                 usage.select("month_start_date", "department_name_ja", "map_open_count"),
                 f"{c.t('maps_per_month')} {format_number(latest['map_open_count'])}（{latest['month_start_date']:%Y/%m}）",
                 "gis_maps")
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -61,3 +61,7 @@ def render() -> None:
                                zip(devices["device"].to_list(), devices["share"].to_list()))
             chart_block(c, charts.donut(devices, "device", "page_view_count", c.t("device")),
                         devices.select("device", "page_view_count", "share"), summary, "web_devices")
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -127,3 +127,7 @@ def _forecast_frame(c, progress: pl.DataFrame, target_year: object) -> pl.DataFr
         "lower": [actual, float(lower) if lower is not None else value],
         "upper": [actual, float(upper) if upper is not None else value],
     }, schema=schema)
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -101,3 +101,7 @@ def render() -> None:
         st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"ov_goal_{goal}",
                      column_config={c.t("trend"): st.column_config.LineChartColumn(c.t("trend"), y_min=0,
                                                                                   y_max=120)})
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -4,7 +4,14 @@ from __future__ import annotations
 import polars as pl
 
 from ingest.certificates.contract import (
-    CERTIFICATE_ALIASES, CERTIFICATE_TYPES, CHANNEL_ALIASES, CHANNELS, CONTRACT, FIELDS, OFFICE_ALIASES, OFFICES,
+    CERTIFICATE_ALIASES,
+    CERTIFICATE_TYPES,
+    CHANNEL_ALIASES,
+    CHANNELS,
+    CONTRACT,
+    FIELDS,
+    OFFICE_ALIASES,
+    OFFICES,
 )
 from ingest.common.contract import Layout
 from ingest.common.convert import code_parser, convert

@@ -1,8 +1,8 @@
 """The one declaration per lake table (columns, types, units, allowed values, ranges, key) and per landing layout."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import polars as pl
 
@@ -56,6 +56,12 @@ class Contract:
     partition_rule: str = "date"  # "date", "load_month" or "fiscal_year_april"
     replace_scope: tuple[str, ...] | None = ()  # columns that, with the month, identify replaced data; None: never replace
     check_not_future: bool = True
+    table_unique_key: tuple[str, ...] | None = None  # key over the whole lake table, when wider than unique_key
+
+    @property
+    def lake_unique_key(self) -> tuple[str, ...]:
+        """Columns unique across the whole lake table (the per-file key unless declared wider)."""
+        return self.table_unique_key if self.table_unique_key is not None else self.unique_key
 
     def column(self, name: str) -> Column:
         """The column called name."""
@@ -84,7 +90,7 @@ class Field:
     pii_allowed: frozenset[str] = frozenset()  # e.g. {"ip"} for a client address that is then anonymised
     keep: bool = True  # False: read for checks/derivation, never stored
 
-    def keys(self) -> set[str]:
+    def header_keys(self) -> set[str]:
         """Comparable header forms this field matches."""
         return {header_key(self.name), *(header_key(alias) for alias in self.aliases)}
 
@@ -106,7 +112,7 @@ class Layout:
         """Map header positions to field names; return (mapping, missing required fields, unknown headers)."""
         lookup: dict[str, str] = {}
         for spec in self.fields:
-            for key in spec.keys():
+            for key in spec.header_keys():
                 lookup.setdefault(key, spec.name)
         mapping: dict[int, str] = {}
         unknown: list[str] = []

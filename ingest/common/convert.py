@@ -1,7 +1,8 @@
 """Column converters shared by the kinds: text cells in, typed lake values out, failures as findings."""
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import polars as pl
 
@@ -53,15 +54,20 @@ def convert(
             continue
         label = headers.get(field_name, field_name)
         values: list[Any] = []
+        cache: dict[str, tuple[Any, str | None]] = {}  # extracts repeat dates, codes and times: parse each once
         for row, cell in zip(rows, frame[field_name].to_list()):
-            folded = nfkc(cell)
-            if folded is None:
+            if cell is None:
                 values.append(None)
                 continue
-            try:
-                values.append(parser(folded))
-            except (ValueError, OverflowError) as error:
-                values.append(None)
-                findings.append(Finding(row, label, f"wrong type or value: {error}"))
+            if cell not in cache:
+                folded = nfkc(cell)
+                try:
+                    cache[cell] = (None if folded is None else parser(folded), None)
+                except (ValueError, OverflowError) as error:
+                    cache[cell] = (None, f"wrong type or value: {error}")
+            value, problem = cache[cell]
+            values.append(value)
+            if problem:
+                findings.append(Finding(row, label, problem))
         columns[column_name] = pl.Series(column_name, values, dtype=dtype, strict=False)
     return pl.DataFrame(columns)

@@ -14,7 +14,7 @@ ERAS: tuple[tuple[str, str, date], ...] = (
     ("令和", "R", date(2019, 5, 1)),
 )
 _ERA_BY_NAME = {name: (i, start) for i, (kanji, letter, start) in enumerate(ERAS) for name in (kanji, letter)}
-_ERA_ALT = "|".join(["明治", "大正", "昭和", "平成", "令和", "M", "T", "S", "H", "R"])
+_ERA_ALT = "明治|大正|昭和|平成|令和|M|T|S|H|R"
 _YEAR = r"(?P<year>元|\d{1,2})"
 _SEP = r"\s*(?:[./\-]|年)\s*"
 
@@ -42,7 +42,7 @@ def nfkc(value: str | None) -> str | None:
 
 def _era_year(era: str, year: str) -> tuple[int, date]:
     """Gregorian year of an era year, and the era's first day."""
-    index, start = _ERA_BY_NAME[era.upper() if len(era) == 1 else era]
+    _, start = _ERA_BY_NAME[era.upper() if len(era) == 1 else era]
     number = 1 if year == "元" else int(year)
     if number < 1:
         raise ValueError("era year 0 does not exist")
@@ -71,7 +71,7 @@ def parse_date(text: str | None) -> date | None:
     match = _ISO_DATE.match(value) or _COMPACT_DATE.match(value)
     if match:
         return date(int(match["year"]), int(match["month"]), int(match["day"]))
-    raise ValueError(f"not a date: expected e.g. 令和2年4月1日, R2.4.1 or 2020-04-01")
+    raise ValueError("not a date: expected e.g. 令和2年4月1日, R2.4.1 or 2020-04-01")
 
 
 def parse_time(text: str) -> tuple[int, int, float]:

@@ -1,23 +1,30 @@
 """PII guard: My Number, phone numbers, e-mail and IP addresses in any text cell reject the file (values never logged)."""
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from ingest.common.findings import Finding
 
-# Rust-regex patterns (polars); \b is a word boundary. Kept strict to avoid flagging dates and version strings.
+# Rust-regex patterns (polars). Boundaries are "not a digit" rather than \b, because Japanese letters are word
+# characters (申請者123456789018 has no \b before the digits). Kept strict so dates and versions do not match.
+_D0, _D1 = r"(?:^|[^0-9])", r"(?:[^0-9]|$)"
+_IP0, _IP1 = r"(?:^|[^0-9.])", r"(?:[^0-9.]|$)"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 PATTERNS: dict[str, str] = {
     "email": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
     "phone": (
-        r"(?:\b0\d{1,4}-\d{1,4}-\d{4}\b|\(0\d{1,4}\)\s?\d{1,4}-\d{4}\b|\+81[\-\s]?\d{1,4}[\-\s]\d{1,4}[\-\s]\d{4}\b"
-        r"|\b0[5789]0\d{8}\b)"
+        rf"(?:{_D0}0[0-9]{{1,4}}-[0-9]{{1,4}}-[0-9]{{4}}{_D1}|\(0[0-9]{{1,4}}\)\s?[0-9]{{1,4}}-[0-9]{{4}}{_D1}"
+        rf"|\+81[\-\s]?[0-9]{{1,4}}[\-\s][0-9]{{1,4}}[\-\s][0-9]{{4}}{_D1}|{_D0}0[5789]0[0-9]{{8}}{_D1})"
     ),
     "ip": (
-        r"(?:\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b"
-        r"|\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b|\b[0-9A-Fa-f]{1,4}:(?:[0-9A-Fa-f]{0,4}:)*:[0-9A-Fa-f]{1,4}\b)"
+        rf"(?:{_IP0}{_OCTET}(?:\.{_OCTET}){{3}}{_IP1}"
+        r"|(?:^|[^0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?:[^0-9A-Fa-f:]|$)"
+        r"|(?:^|[^0-9A-Fa-f:])[0-9A-Fa-f]{1,4}:(?:[0-9A-Fa-f]{0,4}:)*:[0-9A-Fa-f]{1,4}(?:[^0-9A-Fa-f:]|$))"
     ),
 }
-MY_NUMBER = r"\b\d{12}\b"
+MY_NUMBER = rf"{_D0}[0-9]{{12}}{_D1}"
 MY_NUMBER_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
 
@@ -51,7 +58,7 @@ def scan_frame(
         candidates = values.str.contains(MY_NUMBER).fill_null(False)
         if candidates.any():
             for row, text in zip(rows.filter(candidates).to_list(), values.filter(candidates).to_list()):
-                for digits in pl.Series([text]).str.extract_all(MY_NUMBER)[0].to_list():
+                for digits in re.findall(r"(?<![0-9])[0-9]{12}(?![0-9])", text):
                     if is_my_number(digits):
                         findings.append(Finding(int(row), label, "PII: my_number"))
                         break

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import polars as pl
 
@@ -65,7 +66,7 @@ class KindSpec:
     kind: str
     contracts: dict[str, Contract]
     layouts: tuple[Layout, ...]
-    special_reader: Callable[[Path, "Context"], RawTable | None] | None = None
+    special_reader: Callable[[Path, Context], RawTable | None] | None = None
     mapping_layouts: Callable[[Path], list[Layout]] | None = None
 
 
@@ -281,15 +282,17 @@ def _check_unique(parts: dict[str, list[Path]], contract: Contract, ctx: Context
     duplicates = (
         pl.scan_parquet(files)
         .group_by(key)
-        .agg(pl.col("source_row_number").sort().alias("rows"), pl.len().alias("n"))
+        .agg(pl.col("source_row_number").min().alias("first"), pl.col("source_row_number").max().alias("last"),
+             pl.len().alias("n"))
         .filter(pl.col("n") > 1)
+        .sort("last")
         .head(MAX_FINDINGS)
-        .collect()
+        .collect(engine="streaming")
     )
     if duplicates.height:
         label = "+".join(ctx.headers.get(name, name) for name in key)
-        findings = [Finding(int(rows[-1]), label, f"duplicate key (same as row {rows[0]})")
-                    for rows in duplicates["rows"].to_list()]
+        findings = [Finding(int(last), label, f"duplicate key (same as row {first})")
+                    for first, last in zip(duplicates["first"].to_list(), duplicates["last"].to_list())]
         raise Rejected(
             f"{ctx.path.name}: duplicate {label} — {summarise(findings)}; each key may appear once per file.",
             findings,
@@ -379,4 +382,4 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
 
 def now_utc() -> datetime:
     """Current UTC time (one place, so a run's loaded_at is consistent)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

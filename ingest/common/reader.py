@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ingest.common.encoding import detect_encoding
 from ingest.common.findings import Finding, Rejected
@@ -90,7 +90,7 @@ def open_table(path: Path, layouts: list, kind: str) -> RawTable:
         header = [str(cell or "").strip() for cell in row]
         candidates = []
         for index, layout in enumerate(layouts):
-            mapping, missing, unknown = layout.match_header(header)
+            mapping, missing, _ = layout.match_header(header)
             signature_ok = all(any(h.strip() == s for h in header) for s in layout.signature)
             if signature_ok and len(mapping) >= 2:
                 candidates.append((len(missing), -len(mapping), index, missing))

@@ -66,6 +66,7 @@ FACILITIES = Contract(
         Column("source_layout", "varchar", "Layout of the file.", accepted_values=LAYOUT_NAMES),
     ),
     unique_key=("facility_code",),
+    table_unique_key=("facility_code", "source_file_sha256"),
     date_column=None,
     partition_rule="load_month",
     replace_scope=None,  # every file version is kept; staging picks the newest

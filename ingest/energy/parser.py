@@ -11,10 +11,18 @@ import polars as pl
 from ingest.common.contract import Field, Layout
 from ingest.common.convert import code_parser, convert, text
 from ingest.common.findings import Finding
-from ingest.common.normalize import nfkc, parse_datetime, parse_integer, parse_month, parse_number
+from ingest.common.normalize import parse_datetime, parse_integer, parse_month, parse_number
 from ingest.energy.contract import (
-    FACILITIES, INTERVAL, INTERVAL_FIELDS, KYOIKU_FIELDS, METER_LABELS, MONTHLY, MONTHLY_FIELDS, PUBLIC_V1_FIELDS,
-    PUBLIC_V2_FIELDS, UNIT_LABELS,
+    FACILITIES,
+    INTERVAL,
+    INTERVAL_FIELDS,
+    KYOIKU_FIELDS,
+    METER_LABELS,
+    MONTHLY,
+    MONTHLY_FIELDS,
+    PUBLIC_V1_FIELDS,
+    PUBLIC_V2_FIELDS,
+    UNIT_LABELS,
 )
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")

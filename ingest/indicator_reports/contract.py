@@ -37,6 +37,7 @@ CONTRACT = Contract(
         Column("reporting_department_ja", "varchar", "Department that reported (file's 所属 column, title or name)."),
     ),
     unique_key=("indicator_id", "fiscal_year"),
+    table_unique_key=("indicator_id", "fiscal_year", "reporting_department_ja"),  # co-owned indicators
     date_column=None,
     partition_rule="fiscal_year_april",
     replace_scope=("reporting_department_ja",),

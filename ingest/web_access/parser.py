@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import polars as pl
@@ -23,11 +23,11 @@ COMBINED = re.compile(
     r'(?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"?)?\s*$'
 )
 BOT = re.compile(r"bot|crawl|spider|slurp|archiver|fetch|monitor|curl|wget|python-|java/|go-http|httpclient|"
-                 r"libwww|scrapy|feed|preview|headless|phantomjs|semrush|ahrefs|yandex|baidu|bingpreview", re.I)
-TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.I)
-SMARTPHONE = re.compile(r"iphone|ipod|android.*mobile|windows phone|blackberry|opera mini|mobile", re.I)
+                 r"libwww|scrapy|feed|preview|headless|phantomjs|semrush|ahrefs|yandex|baidu|bingpreview", re.IGNORECASE)
+TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.IGNORECASE)
+SMARTPHONE = re.compile(r"iphone|ipod|android.*mobile|windows phone|blackberry|opera mini|mobile", re.IGNORECASE)
 ASSET = re.compile(r"\.(?:png|jpe?g|gif|svg|ico|webp|bmp|css|js|mjs|map|woff2?|ttf|eot|otf|mp4|webm|mp3|"
-                   r"json|xml|rss|atom|txt|pdf|zip|gz|tar|py|rb|sh)$", re.I)
+                   r"json|xml|rss|atom|txt|pdf|zip|gz|tar|py|rb|sh)$", re.IGNORECASE)
 
 
 def device_of(agent: str | None) -> str:
@@ -38,7 +38,7 @@ def device_of(agent: str | None) -> str:
         return "tablet"
     if SMARTPHONE.search(agent):
         return "smartphone"
-    return "pc" if re.search(r"windows|macintosh|x11|linux|cros", agent, re.I) else "other"
+    return "pc" if re.search(r"windows|macintosh|x11|linux|cros", agent, re.IGNORECASE) else "other"
 
 
 def is_bot(agent: str | None) -> bool:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, datetime
-from pathlib import Path
 
 import polars as pl
 import pytest

@@ -151,11 +151,16 @@ def certificate_rows() -> list[dict[str, Any]]:
         for type_code in CERTIFICATE_TYPES:
             for office, channel, count in CERTIFICATE_MIX:
                 file_name = f"certificates_{day:%Y%m}.csv"
-                rows.append({
-                    "issued_date": day, "office_code": office, "certificate_type_code": type_code,
-                    "channel_code": channel, "issued_count": count,
-                    **lineage(file_name, len(rows) + 1, day, dt.datetime(2016, 5, 10)),
-                })
+                rows.append(
+                    {
+                        "issued_date": day,
+                        "office_code": office,
+                        "certificate_type_code": type_code,
+                        "channel_code": channel,
+                        "issued_count": count,
+                        **lineage(file_name, len(rows) + 1, day, dt.datetime(2016, 5, 10)),
+                    }
+                )
     return rows
 
 
@@ -171,11 +176,16 @@ def web_page_view_rows() -> list[dict[str, Any]]:
     for day in days(*WEB_SPAN):
         for path, title in WEB_PAGES:
             for device in WEB_DEVICE_BASE:
-                rows.append({
-                    "access_date": day, "page_path": path, "page_title_ja": title, "device_type": device,
-                    "page_view_count": web_view_count(day, device),
-                    **lineage(f"web_{day:%Y%m}.csv", len(rows) + 1, day, dt.datetime(2016, 5, 10)),
-                })
+                rows.append(
+                    {
+                        "access_date": day,
+                        "page_path": path,
+                        "page_title_ja": title,
+                        "device_type": device,
+                        "page_view_count": web_view_count(day, device),
+                        **lineage(f"web_{day:%Y%m}.csv", len(rows) + 1, day, dt.datetime(2016, 5, 10)),
+                    }
+                )
     return rows
 
 
@@ -185,15 +195,21 @@ def web_access_log_rows() -> list[dict[str, Any]]:
     day = dt.date(2016, 4, 1)
     for index in range(50):
         is_bot = index >= 40
-        rows.append({
-            "requested_at": dt.datetime(2016, 4, 1, 9, 0) + dt.timedelta(minutes=index),
-            "client_hash": "bot" if is_bot else f"client{index % 4}",
-            "http_method": "GET", "request_path": "/index.html",
-            "http_status": 404 if is_bot else 200, "response_bytes": 1000,
-            "referrer_host": None, "device_type": "other" if is_bot else "pc",
-            "is_bot": is_bot, "is_page": True,
-            **lineage("access_20160401.log", index + 1, day, dt.datetime(2016, 5, 10)),
-        })
+        rows.append(
+            {
+                "requested_at": dt.datetime(2016, 4, 1, 9, 0) + dt.timedelta(minutes=index),
+                "client_hash": "bot" if is_bot else f"client{index % 4}",
+                "http_method": "GET",
+                "request_path": "/index.html",
+                "http_status": 404 if is_bot else 200,
+                "response_bytes": 1000,
+                "referrer_host": None,
+                "device_type": "other" if is_bot else "pc",
+                "is_bot": is_bot,
+                "is_page": True,
+                **lineage("access_20160401.log", index + 1, day, dt.datetime(2016, 5, 10)),
+            }
+        )
     return rows
 
 
@@ -206,11 +222,16 @@ def gis_event_rows() -> list[dict[str, Any]]:
         for index, (staff, department) in enumerate(GIS_STAFF):
             at = dt.datetime.combine(day, dt.time(9, index))
             for event_type, map_name in [("login", None), ("map_open", GIS_MAPS[index % 2])]:
-                rows.append({
-                    "event_at": at, "staff_pseudo_id": staff, "department_name_ja": department,
-                    "event_type": event_type, "map_name_ja": map_name,
-                    **lineage(f"gis_{day:%Y%m}.csv", len(rows) + 1, day, dt.datetime(2016, 5, 10)),
-                })
+                rows.append(
+                    {
+                        "event_at": at,
+                        "staff_pseudo_id": staff,
+                        "department_name_ja": department,
+                        "event_type": event_type,
+                        "map_name_ja": map_name,
+                        **lineage(f"gis_{day:%Y%m}.csv", len(rows) + 1, day, dt.datetime(2016, 5, 10)),
+                    }
+                )
     return rows
 
 
@@ -220,18 +241,28 @@ def energy_monthly_rows() -> list[dict[str, Any]]:
     for month in months(*ENERGY_MONTHLY_SPAN):
         factor = 1.1 if month >= dt.date(2016, 4, 1) else 1.0
         for meter, (base, unit) in ENERGY_MONTHLY_BASE.items():
-            rows.append({
-                "facility_code": "F001", "meter_type": meter, "reading_month": month,
-                "usage_value": base * factor, "usage_unit": unit,
-                **lineage(f"energy_FY{month.year}.xlsx", len(rows) + 1, month, dt.datetime(2016, 5, 10)),
-            })
+            rows.append(
+                {
+                    "facility_code": "F001",
+                    "meter_type": meter,
+                    "reading_month": month,
+                    "usage_value": base * factor,
+                    "usage_unit": unit,
+                    **lineage(f"energy_FY{month.year}.xlsx", len(rows) + 1, month, dt.datetime(2016, 5, 10)),
+                }
+            )
     for meter in ["gas", "water"]:
         base, unit = ENERGY_MONTHLY_BASE[meter]
-        rows.append({
-            "facility_code": "S001", "meter_type": meter, "reading_month": dt.date(2016, 4, 1),
-            "usage_value": base, "usage_unit": unit,
-            **lineage("energy_FY2016.xlsx", len(rows) + 1, dt.date(2016, 4, 1), dt.datetime(2016, 5, 10)),
-        })
+        rows.append(
+            {
+                "facility_code": "S001",
+                "meter_type": meter,
+                "reading_month": dt.date(2016, 4, 1),
+                "usage_value": base,
+                "usage_unit": unit,
+                **lineage("energy_FY2016.xlsx", len(rows) + 1, dt.date(2016, 4, 1), dt.datetime(2016, 5, 10)),
+            }
+        )
     return rows
 
 
@@ -241,11 +272,17 @@ def energy_interval_rows() -> list[dict[str, Any]]:
     for facility in ["S001", "F001"]:
         for slot in range(96):
             at = dt.datetime(2016, 4, 1) + dt.timedelta(minutes=30 * slot)
-            rows.append({
-                "facility_code": facility, "meter_type": "electricity", "reading_start_at": at,
-                "interval_minutes": 30, "usage_value": 2.5, "usage_unit": "kWh",
-                **lineage(f"{facility}_201604.csv", slot + 1, at.date(), dt.datetime(2016, 5, 10)),
-            })
+            rows.append(
+                {
+                    "facility_code": facility,
+                    "meter_type": "electricity",
+                    "reading_start_at": at,
+                    "interval_minutes": 30,
+                    "usage_value": 2.5,
+                    "usage_unit": "kWh",
+                    **lineage(f"{facility}_201604.csv", slot + 1, at.date(), dt.datetime(2016, 5, 10)),
+                }
+            )
     return rows
 
 
@@ -253,30 +290,58 @@ def facility_rows() -> list[dict[str, Any]]:
     """F001 delivered twice (renamed in the later file), S001 once from the schools layout."""
     loaded_2015, loaded_2016 = dt.datetime(2015, 4, 5), dt.datetime(2016, 4, 5)
     return [
-        {"facility_code": "F001", "facility_name_ja": "板橋区役所（旧）", "facility_kind_ja": "庁舎",
-         "address_ja": "板橋区板橋二丁目66番1号", "postal_code": "173-8501", "latitude": 35.7512,
-         "longitude": 139.7094, "source_layout": "kokyo_shisetsu_v1",
-         **lineage("kokyo_shisetsu_2015.csv", 1, loaded_2015.date(), loaded_2015)},
-        {"facility_code": "F001", "facility_name_ja": "板橋区役所", "facility_kind_ja": "庁舎",
-         "address_ja": "板橋区板橋二丁目66番1号", "postal_code": "173-8501", "latitude": 35.7512,
-         "longitude": 139.7094, "source_layout": "kokyo_shisetsu_v2",
-         **lineage("kokyo_shisetsu_2016.csv", 1, loaded_2016.date(), loaded_2016)},
-        {"facility_code": "S001", "facility_name_ja": "板橋第一小学校", "facility_kind_ja": "小学校",
-         "address_ja": "板橋区板橋一丁目", "postal_code": "173-0004", "latitude": 35.748,
-         "longitude": 139.715, "source_layout": "kyoiku_kikan",
-         **lineage("kyoiku_kikan_2016.csv", 1, loaded_2016.date(), loaded_2016)},
+        {
+            "facility_code": "F001",
+            "facility_name_ja": "板橋区役所（旧）",
+            "facility_kind_ja": "庁舎",
+            "address_ja": "板橋区板橋二丁目66番1号",
+            "postal_code": "173-8501",
+            "latitude": 35.7512,
+            "longitude": 139.7094,
+            "source_layout": "kokyo_shisetsu_v1",
+            **lineage("kokyo_shisetsu_2015.csv", 1, loaded_2015.date(), loaded_2015),
+        },
+        {
+            "facility_code": "F001",
+            "facility_name_ja": "板橋区役所",
+            "facility_kind_ja": "庁舎",
+            "address_ja": "板橋区板橋二丁目66番1号",
+            "postal_code": "173-8501",
+            "latitude": 35.7512,
+            "longitude": 139.7094,
+            "source_layout": "kokyo_shisetsu_v2",
+            **lineage("kokyo_shisetsu_2016.csv", 1, loaded_2016.date(), loaded_2016),
+        },
+        {
+            "facility_code": "S001",
+            "facility_name_ja": "板橋第一小学校",
+            "facility_kind_ja": "小学校",
+            "address_ja": "板橋区板橋一丁目",
+            "postal_code": "173-0004",
+            "latitude": 35.748,
+            "longitude": 139.715,
+            "source_layout": "kyoiku_kikan",
+            **lineage("kyoiku_kikan_2016.csv", 1, loaded_2016.date(), loaded_2016),
+        },
     ]
 
 
 def indicator_report_rows() -> list[dict[str, Any]]:
     """M14-1 for FY2016 reported twice (a corrected file replaces 250 by 260), M02-1 once."""
-    def report(indicator: str, year: int, value: float, file_name: str, loaded: dt.datetime) -> dict[str, Any]:
+
+    def report(
+        indicator: str, year: int, value: float, file_name: str, loaded: dt.datetime
+    ) -> dict[str, Any]:
         return {
-            "indicator_id": indicator, "fiscal_year": year, "reported_value": value,
-            "reported_value_text_ja": f"{value:g}", "comment_ja": "個人名を含むかもしれない備考",
+            "indicator_id": indicator,
+            "fiscal_year": year,
+            "reported_value": value,
+            "reported_value_text_ja": f"{value:g}",
+            "comment_ja": "個人名を含むかもしれない備考",
             "reporting_department_ja": "広聴広報課",
             **lineage(file_name, 1, dt.date(year, 4, 1), loaded),
         }
+
     return [
         report("M14-1", 2016, 250, "indicators_kouhou_2016.xlsx", dt.datetime(2017, 5, 1)),
         report("M14-1", 2016, 260, "indicators_kouhou_2016_fix.xlsx", dt.datetime(2017, 6, 1)),
@@ -315,14 +380,16 @@ def load_status_rows(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, An
         months = sorted(row["fiscal_month"] for row in table_rows)
         last_month = dt.date.fromisoformat(months[-1] + "-01") if months else None
         through = next(months_after(last_month)) - dt.timedelta(days=1) if last_month else None
-        status.append({
-            "source_table": table,
-            "files_loaded": len({row["source_file_name"] for row in table_rows}),
-            "rows_loaded": len(table_rows),
-            "last_loaded_at": max((row["loaded_at"] for row in table_rows), default=None),
-            "data_through_date": through,
-            "files_quarantined_open": 0,
-        })
+        status.append(
+            {
+                "source_table": table,
+                "files_loaded": len({row["source_file_name"] for row in table_rows}),
+                "rows_loaded": len(table_rows),
+                "last_loaded_at": max((row["loaded_at"] for row in table_rows), default=None),
+                "data_through_date": through,
+                "files_quarantined_open": 0,
+            }
+        )
     return status
 
 
@@ -344,7 +411,9 @@ def write_raw_database(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Non
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
             con.execute(f"create or replace table raw.{table} ({ddl})")
             if rows[table]:
-                batch = pa.Table.from_pylist([{name: row[name] for name, _ in columns} for row in rows[table]])
+                batch = pa.Table.from_pylist(
+                    [{name: row[name] for name, _ in columns} for row in rows[table]]
+                )
                 con.register("incoming_rows", batch)
                 casts = ", ".join(f"cast({name} as {sql_type})" for name, sql_type in columns)
                 con.execute(f"insert into raw.{table} select {casts} from incoming_rows")

@@ -139,9 +139,9 @@ def test_errors_are_messages_not_tracebacks(sandbox: Sandbox) -> None:
 
 
 def test_memory_limit_stops_a_runaway_query(db_path: Path) -> None:
-    with Sandbox(db_path, memory_limit="64MB", timeout_seconds=20) as box:
-        with pytest.raises(QueryFailed, match="memory"):
-            box.query("select list(range::varchar) from range(20000000)")
+    with Sandbox(db_path, memory_limit="64MB", timeout_seconds=20) as box, \
+            pytest.raises(QueryFailed, match="memory"):
+        box.query("select list(range::varchar) from range(20000000)")
 
 
 def test_concurrent_queries_each_get_their_own_cursor(sandbox: Sandbox) -> None:
@@ -208,3 +208,12 @@ def test_manifest_sensitive_columns_are_refused(settings, db_path: Path) -> None
         with pytest.raises(QueryRefused, match="department_name_ja"):
             box.query("select department_name_ja from mart_gis_usage_monthly")
         assert box.query("select sum(login_count) from mart_gis_usage_monthly").row_count == 1
+
+
+def test_two_sandboxes_on_one_file_in_one_process(db_path: Path) -> None:
+    """DuckDB shares one instance per file in a process; the second sandbox must accept it, still locked down."""
+    with Sandbox(db_path) as first, Sandbox(db_path, timeout_seconds=5) as second:
+        assert second.query("select count(*) from mart_gis_usage_monthly").frame.item() == 12
+        with pytest.raises(QueryRefused):
+            second.query("select * from raw.gis_events")
+        assert first.query("select current_setting('lock_configuration')").frame.item() is True

@@ -81,7 +81,6 @@ projected as (
     select
         fitted.indicator_id,
         fitted.fiscal_year,
-        fitted.point_count as forecast_point_count,
         fitted.mean_y + fitted.slope * (scored.target_fiscal_year - 2000 - fitted.mean_x) as forecast_value,
         -- 95% prediction interval: 1.96 × residual std × sqrt(1 + 1/n + (x − x̄)² / Sxx)
         1.96
@@ -104,7 +103,7 @@ final as (
     select
         scored.indicator_id,
         scored.fiscal_year,
-        coalesce(projected.forecast_point_count, 0) as forecast_point_count,
+        sums.point_count as forecast_point_count,
         round(projected.forecast_value, 4) as forecast_target_year_value,
         round(projected.forecast_value - projected.forecast_half_width, 4) as forecast_lower,
         round(projected.forecast_value + projected.forecast_half_width, 4) as forecast_upper,
@@ -116,6 +115,10 @@ final as (
             else projected.forecast_value >= scored.effective_target_value
         end as will_reach_target_forecast
     from scored
+    inner join sums
+        on
+            scored.indicator_id = sums.indicator_id
+            and scored.fiscal_year = sums.fiscal_year
     left join projected
         on
             scored.indicator_id = projected.indicator_id

@@ -13,7 +13,7 @@ daily_issuances as (
         office_code,
         certificate_type_code,
         channel_code,
-        sum(issued_count) as issued_count
+        cast(sum(issued_count) as bigint) as issued_count
 
     from issuances
     group by

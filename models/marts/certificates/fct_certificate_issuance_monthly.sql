@@ -14,7 +14,7 @@ final as (
         office_code,
         certificate_type_code,
         channel_code,
-        sum(issued_count) as issued_count,
+        cast(sum(issued_count) as bigint) as issued_count,
         count(distinct issued_date) as days_with_data
 
     from daily_issuances

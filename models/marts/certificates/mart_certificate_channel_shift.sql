@@ -35,7 +35,7 @@ channel_months as (
         fiscal_month_start_date,
         fiscal_year,
         channel_code,
-        sum(issued_count) as issued_count
+        cast(sum(issued_count) as bigint) as issued_count
 
     from monthly_issuances
     group by
@@ -50,7 +50,7 @@ month_totals as (
     select
         fiscal_month_start_date,
         fiscal_year,
-        sum(issued_count) as total_issued_count
+        cast(sum(issued_count) as bigint) as total_issued_count
 
     from channel_months
     group by

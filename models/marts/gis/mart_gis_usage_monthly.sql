@@ -30,8 +30,8 @@ department_months as (
         fiscal_month_start_date,
         fiscal_year,
         department_name_ja,
-        sum(case when event_type = 'login' then event_count else 0 end) as login_count,
-        sum(case when event_type = 'map_open' then event_count else 0 end) as map_open_count
+        cast(sum(case when event_type = 'login' then event_count else 0 end) as bigint) as login_count,
+        cast(sum(case when event_type = 'map_open' then event_count else 0 end) as bigint) as map_open_count
 
     from daily_events
     group by

@@ -93,6 +93,7 @@ final as (
         forecasts.will_reach_target_forecast,
 
         -- data quality
+        scored.evaluation_date,
         scored.data_through_date,
         scored.is_data_fresh,
         scored.passed_quality_checks,

@@ -13,7 +13,7 @@ daily_page_views as (
         page_path,
         device_type,
         max(page_title_ja) as page_title_ja,
-        sum(page_view_count) as page_view_count
+        cast(sum(page_view_count) as bigint) as page_view_count
 
     from page_views
     group by

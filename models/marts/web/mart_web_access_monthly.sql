@@ -28,11 +28,11 @@ monthly_page_views as (
     select
         fiscal_month_start_date,
         fiscal_year,
-        sum(page_view_count) as page_view_count,
-        sum(case when device_type = 'pc' then page_view_count else 0 end) as pc_page_view_count,
-        sum(case when device_type = 'smartphone' then page_view_count else 0 end) as smartphone_page_view_count,
-        sum(case when device_type = 'tablet' then page_view_count else 0 end) as tablet_page_view_count,
-        sum(case when device_type = 'other' then page_view_count else 0 end) as other_page_view_count
+        cast(sum(page_view_count) as bigint) as page_view_count,
+        cast(sum(case when device_type = 'pc' then page_view_count else 0 end) as bigint) as pc_page_view_count,
+        cast(sum(case when device_type = 'smartphone' then page_view_count else 0 end) as bigint) as smartphone_page_view_count,
+        cast(sum(case when device_type = 'tablet' then page_view_count else 0 end) as bigint) as tablet_page_view_count,
+        cast(sum(case when device_type = 'other' then page_view_count else 0 end) as bigint) as other_page_view_count
 
     from daily_page_views
     group by
@@ -45,11 +45,11 @@ year_to_date as (
 
     select
         monthly_page_views.*,
-        sum(page_view_count) over (
-            partition by fiscal_year
-            order by fiscal_month_start_date
+        cast(sum(monthly_page_views.page_view_count) over (
+            partition by monthly_page_views.fiscal_year
+            order by monthly_page_views.fiscal_month_start_date
             rows between unbounded preceding and current row
-        ) as fiscal_ytd_page_view_count
+        ) as bigint) as fiscal_ytd_page_view_count
 
     from monthly_page_views
 

@@ -1,0 +1,97 @@
+"""Loads are idempotent per file version, a corrected month replaces exactly that month, reading is chunked."""
+from __future__ import annotations
+
+import polars as pl
+
+from ingest import ingest_file, ingest_landing
+from ingest.common import lake
+from tests.ingest.conftest import CERT_HEADER, certificate_rows, lake_snapshot, write_csv
+
+
+def test_same_file_twice_is_a_no_op(settings) -> None:
+    path = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
+    first = ingest_landing(settings, "r1")
+    assert [f.status for f in first.files] == ["loaded"] and first.changed == {"certificate_issuances": {"2020-04"}}
+    before = lake_snapshot(settings)
+    copy = write_csv(settings.landing_dir / "certificates" / "copy" / "same.csv", certificate_rows(), "cp932")
+    second = ingest_landing(settings, "r2")
+    assert sorted(f.status for f in second.files) == ["unchanged", "unchanged"]
+    assert second.changed == {} and lake_snapshot(settings) == before
+    assert path.exists() and copy.exists()
+
+
+def test_corrected_month_replaces_only_that_month_and_says_so(settings) -> None:
+    write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
+    may = [CERT_HEADER, ["令和2年5月1日", "本庁舎", "住民票の写し", "窓口", "50"]]
+    write_csv(settings.landing_dir / "certificates" / "c_2020-05.csv", may, "cp932")
+    ingest_landing(settings, "r1")
+    corrected = certificate_rows()
+    corrected[1][4] = "999"
+    write_csv(settings.landing_dir / "certificates" / "c_2020-04_corrected.csv", corrected, "cp932")
+    report = ingest_landing(settings, "r2")
+    statuses = {f.path.rsplit("/", 1)[-1]: f.status for f in report.files}
+    assert statuses == {"c_2020-04.csv": "unchanged", "c_2020-04_corrected.csv": "replaced", "c_2020-05.csv": "unchanged"}
+    outcome = next(f for f in report.files if f.status == "replaced")
+    assert outcome.replaced == [{"table": "certificate_issuances", "fiscal_month": "2020-04",
+                                 "sha256": lake.file_sha256(settings.landing_dir / "certificates" / "c_2020-04.csv"),
+                                 "file_name": "c_2020-04.csv"}]
+    assert "replaced certificate_issuances 2020-04 from c_2020-04.csv" in outcome.message
+    assert report.changed == {"certificate_issuances": {"2020-04"}}
+    april = list((settings.lake_dir / "certificate_issuances" / "fiscal_month=2020-04").glob("*.parquet"))
+    assert [p.name for p in april] == [f"{outcome.sha256[:16]}.parquet"]
+    frame = pl.read_parquet(settings.lake_dir / "certificate_issuances" / "**" / "*.parquet", hive_partitioning=True)
+    assert frame.filter(pl.col("fiscal_month") == "2020-04").height == 9
+    assert 999 in frame["issued_count"].to_list() and 1234 not in frame.filter(
+        pl.col("source_row_number") == 1)["issued_count"].to_list()
+    assert frame.filter(pl.col("fiscal_month") == "2020-05")["issued_count"].to_list() == [50]
+
+
+def test_interval_files_of_different_facilities_coexist_and_partial_overlap_is_refused(settings) -> None:
+    def interval(name: str, facilities: list[str]):
+        rows = [["施設コード", "計測日時", "電力量(kWh)"]] + [[f, "2020-04-01 00:00", "1.5"] for f in facilities]
+        return write_csv(settings.landing_dir / "energy" / name, rows)
+
+    assert ingest_file(settings, interval("a_2020-04.csv", ["F1", "F2"]), "energy", "r").status == "loaded"
+    assert ingest_file(settings, interval("b_2020-04.csv", ["F3"]), "energy", "r").status == "loaded"
+    before = lake_snapshot(settings)
+    partial = ingest_file(settings, interval("c_2020-04.csv", ["F2"]), "energy", "r")
+    assert partial.status == "quarantined" and "covers only part" in partial.message
+    assert lake_snapshot(settings) == before
+    full = ingest_file(settings, interval("d_2020-04.csv", ["F1", "F2", "F9"]), "energy", "r")
+    assert full.status == "replaced" and [r["file_name"] for r in full.replaced] == ["a_2020-04.csv"]
+
+
+def test_small_chunks_give_the_same_lake_rows(settings) -> None:
+    rows = [CERT_HEADER] + [[f"令和2年4月{d}日", "本庁舎", t, "窓口", str(d)] for d in range(1, 31)
+                            for t in ("住民票の写し", "印鑑登録証明書", "納税証明書")]
+    path = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", rows, "cp932")
+    outcome = ingest_file(settings, path, "certificates", "r", chunk_rows=7)
+    assert outcome.status == "loaded" and outcome.rows_in == outcome.rows_out == 90
+    frame = pl.read_parquet(settings.lake_dir / "certificate_issuances" / "**" / "*.parquet")
+    assert frame["source_row_number"].sort().to_list() == list(range(1, 91))
+    assert frame["issued_count"].sum() == 3 * sum(range(1, 31))
+
+
+def test_duplicates_across_chunks_are_found(settings) -> None:
+    rows = certificate_rows(5) + [certificate_rows(1)[1]]
+    path = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", rows, "cp932")
+    outcome = ingest_file(settings, path, "certificates", "r", chunk_rows=4)
+    assert outcome.status == "quarantined"
+    assert outcome.findings[0]["row"] == 16 and "same as row 1" in outcome.findings[0]["reason"]
+
+
+def test_orphan_parquet_from_a_crash_is_removed_before_loading(settings) -> None:
+    path = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
+    ingest_landing(settings, "r1")
+    orphan = settings.lake_dir / "certificate_issuances" / "fiscal_month=2020-06" / "deadbeefdeadbeef.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"half written")
+    ingest_landing(settings, "r2")
+    assert not orphan.exists() and path.exists()
+
+
+def test_salt_file_is_created_private_and_reused(settings, tmp_path) -> None:
+    salt_path = tmp_path / "salt" / "ip_salt"
+    first = lake.ensure_salt(salt_path)
+    assert len(first) == 32 and (salt_path.stat().st_mode & 0o777) == 0o600
+    assert lake.ensure_salt(salt_path) == first
