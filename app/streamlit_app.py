@@ -95,7 +95,7 @@ def main() -> None:
     config = connection.settings()
     try:
         context = build_context(lang, era)
-    except Exception:  # noqa: BLE001 - unreadable file (e.g. mid-publish): friendly page, not a trace
+    except Exception as exc:  # noqa: BLE001 - unreadable file (e.g. mid-publish): friendly page, not a trace
         detail = type(exc).__name__
         st.navigation([st.Page(lambda: empty_page(lang, config.published_path, detail),
                                title=t("empty_title", lang), url_path="welcome")]).run()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws a progress bar per expectation on stderr
 
 
 @dataclass
@@ -63,7 +64,8 @@ def run_gates(db_path: Path) -> GateResult:
     datasource = context.data_sources.add_pandas("warehouse")
     with connect_read_only(db_path) as con:
         for suite_name, table_name, expectations in _suites():
-            frame = con.sql(f"select * from {table_name}").df()
+            qualified = table_name if "." in table_name else f"raw.{table_name}"
+            frame = con.sql(f"select * from {qualified}").df()
             asset = datasource.add_dataframe_asset(name=f"{suite_name}__asset")
             batch_definition = asset.add_batch_definition_whole_dataframe(f"{suite_name}__batch")
             batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})

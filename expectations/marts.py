@@ -11,8 +11,8 @@ from datetime import timedelta
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-import duckdb  # noqa: E402
-import great_expectations as gx  # noqa: E402
+import duckdb
+import great_expectations as gx
 
 INDICATOR_COUNT = 41
 MEASURE_COUNT = 35

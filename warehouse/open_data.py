@@ -118,14 +118,14 @@ def recoverable_cells(full: np.ndarray, suppressed: set[Cell]) -> set[Cell]:
     if not equations:
         return set()
     matrix = np.array(equations)
-    rank = np.linalg.matrix_rank(matrix)
-    found = set()
-    for cell, k in index.items():
-        unit = np.zeros(len(unknowns))
-        unit[k] = 1.0
-        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
-            found.add(cell)
-    return found
+    # A cell is determined exactly when every vector of the null space is zero at its position
+    # (one SVD for the whole table, instead of one rank computation per cell).
+    _, singular, vt = np.linalg.svd(matrix)
+    tolerance = max(matrix.shape) * np.finfo(float).eps * (singular[0] if singular.size else 0.0)
+    rank = int((singular > tolerance).sum())
+    null_space = vt[rank:]
+    determined = np.all(np.abs(null_space) < 1e-9, axis=0) if null_space.size else np.ones(len(unknowns), bool)
+    return {cell for cell, k in index.items() if determined[k]}
 
 
 def _complement(full: np.ndarray, present: np.ndarray, line: list[Cell], suppressed: set[Cell]) -> Cell | None:

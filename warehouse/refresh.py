@@ -147,8 +147,9 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: int) -> dic
                     f"select * from read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
                 )
             else:
-                column_sql = ", ".join(f'"{name}" {dtype}' for name, dtype in columns)
-                con.execute(f"create or replace table raw.{table} ({column_sql}, fiscal_month varchar)")
+                declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
+                column_sql = ", ".join(f'"{name}" {dtype}' for name, dtype in [*declared, ("fiscal_month", "varchar")])
+                con.execute(f"create or replace table raw.{table} ({column_sql})")
             date_expr = DATE_COLUMNS.get(table)
             through = f"max(cast({date_expr} as date))" if date_expr else "cast(null as date)"
             rows, loaded_at, data_through = con.sql(
@@ -352,7 +353,7 @@ class Refresh:
 
         docs_out = self.settings.build_dir / f"{self.record.run_id}.docs"
         with self.step("dbt_docs", "dbt docs generate (the data catalog)"):
-            run_dbt(self.settings, build_path, ["docs", "generate"], self.as_of, self.log)
+            run_dbt(self.settings, build_path, ["docs", "generate", "--no-compile"], self.as_of, self.log)
             docs_out.mkdir(parents=True, exist_ok=True)
             for name in ("catalog.json", "manifest.json", "index.html", "run_results.json"):
                 source = self.settings.dbt_dir / "target" / name

@@ -53,8 +53,8 @@ FACILITIES = Contract(
     description="Facility master as loaded from each file version (公共施設一覧 v1/v2 or 教育機関一覧).",
     grain="One row per facility × file version.",
     columns=(
-        Column("facility_code", "varchar", "Facility code (教育機関: school code, or 'edu_' + hash of name and "
-                                           "address when the open data leaves it empty)."),
+        Column("facility_code", "varchar", "Facility code (教育機関: school code, or 'school-' + SHA-1 of the "
+                                           "NFKC name when the open data leaves it empty)."),
         Column("facility_name_ja", "varchar", "Facility name."),
         Column("facility_kind_ja", "varchar", "Kind of facility (学校種, 種別 or POIコード).", required=False),
         Column("address_ja", "varchar", "Address (NFKC-normalised).", required=False),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import re
 import tomllib
 from pathlib import Path
@@ -104,13 +105,22 @@ def _facilities(frame: pl.DataFrame, ctx, findings: list[Finding], layout: str) 
     ]
     result = convert(frame, specs, FACILITIES, ctx.headers, findings)
     derived = [
-        code or (None if name is None else "edu_" + hashlib.sha256(f"{name}|{address or ''}".encode()).hexdigest()[:10])
-        for code, name, address in zip(result["facility_code"].to_list(), result["facility_name_ja"].to_list(),
-                                       result["address_ja"].to_list())
+        code or (None if name is None else derived_facility_code(name))
+        for code, name in zip(result["facility_code"].to_list(), result["facility_name_ja"].to_list())
     ]
     ctx.headers.setdefault("facility_kind_ja", ctx.headers.get("facility_kind", "facility_kind"))
     return result.with_columns(pl.Series("facility_code", derived, dtype=pl.String),
                                pl.lit(layout).alias("source_layout"))
+
+
+def derived_facility_code(name: str) -> str:
+    """Stable code for a facility listed without one (the open 教育機関一覧 leaves 学校コード empty).
+
+    'school-' + the first 8 hex digits of SHA-1 of the NFKC-normalised, stripped name: the EMS extracts
+    (and the sample generator, warehouse/sample_extracts/common.stable_code) use the same rule.
+    """
+    normalised = unicodedata.normalize("NFKC", name).strip()
+    return "school-" + hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:8]
 
 
 def transform_kyoiku(frame: pl.DataFrame, ctx, findings: list[Finding]) -> pl.DataFrame:

@@ -149,7 +149,7 @@ reported_actuals as (
         indicators.source_name,
         case
             when indicators.source_kind = 'system'
-                then 'fct_indicator_reports: reported value (stand-in until the ' || indicators.source_name || ' export exists)'
+                then {{ dbt.concat(["'fct_indicator_reports: reported value (stand-in until the '", "indicators.source_name", "' export exists)'"]) }}
             else 'fct_indicator_reports: reported value'
         end as source_detail
     from latest_reports

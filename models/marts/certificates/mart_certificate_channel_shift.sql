@@ -94,7 +94,9 @@ final as (
     left join channel_months
         on every_channel_every_month.fiscal_month_start_date = channel_months.fiscal_month_start_date
         and every_channel_every_month.channel_code = channel_months.channel_code
-    cross join convenience_store_target
+    -- a left join, so a missing target leaves the column null (caught by not_null) instead of emptying the mart
+    left join convenience_store_target
+        on 1 = 1
 
 )
 

@@ -83,7 +83,9 @@ final as (
         annual_target.annual_target_page_views
 
     from compared_with_last_year
-    cross join annual_target
+    -- a left join, so a missing target leaves the column null (caught by not_null) instead of emptying the mart
+    left join annual_target
+        on 1 = 1
 
 )
 
