@@ -84,7 +84,7 @@ def run_measured(name: str, command: list[str], env: dict[str, str] | None = Non
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
-    result = Measurement(name, round(seconds, 3), peak, proc.returncode, stdout[-4000:], stderr[-4000:])
+    result = Measurement(name, round(seconds, 3), peak, proc.returncode, stdout, stderr[-4000:])
     if check and proc.returncode != 0:
         raise StepFailed(f"benchmark step {name!r} failed with exit code {proc.returncode}: "
                          f"{' '.join(command)}\n--- stderr (tail) ---\n{stderr[-3000:]}\n--- stdout (tail) ---\n"

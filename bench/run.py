@@ -41,7 +41,7 @@ class Profile:
 
 
 PROFILES = {
-    "small": Profile("small", years=2, facilities=4, repeats=1, big_file_mb=40, render_repeats=1, query_repeats=10),
+    "small": Profile("small", years=2, facilities=4, repeats=1, big_file_mb=20, render_repeats=1, query_repeats=10),
     "full": Profile("full", years=10, facilities=300, repeats=2, big_file_mb=1000, render_repeats=3,
                     query_repeats=30),
 }

@@ -3,8 +3,8 @@
 {% macro safe_divide(numerator, denominator) -%}
     {#- numerator / denominator as a double, null when the denominator is null or zero (no division errors). -#}
     (case
-        when {{ denominator }} is null or {{ denominator }} = 0 then null
-        else cast({{ numerator }} as double) / {{ denominator }}
+        when ({{ denominator }}) is null or ({{ denominator }}) = 0 then null
+        else cast(({{ numerator }}) as double) / ({{ denominator }})
     end)
 {%- endmacro %}
 

@@ -133,7 +133,25 @@ def raw_source_columns(settings: Settings) -> dict[str, list[tuple[str, str]]]:
     return tables
 
 
-def load_raw(settings: Settings, build_path: Path, quarantined_open: int) -> dict[str, dict[str, object]]:
+def open_quarantine_by_table(settings: Settings) -> dict[str, int]:
+    """Lake table → quarantined files of its kind still waiting in quarantine/ (their sources are suspect)."""
+    from ingest import KINDS
+
+    counts: dict[str, int] = {}
+    if not settings.quarantine_dir.exists():
+        return counts
+    for report in settings.quarantine_dir.glob("*.report.json"):
+        try:
+            kind = json.loads(report.read_text(encoding="utf-8")).get("kind")
+        except ValueError:
+            kind = None
+        tables = list(KINDS[kind].contracts) if kind in KINDS else list(raw_source_columns(settings))
+        for table in tables:
+            counts[table] = counts.get(table, 0) + 1
+    return counts
+
+
+def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
     """Copy every lake table into schema raw of the build file; write raw.source_load_status."""
     status: dict[str, dict[str, object]] = {}
     with database.connect_build(build_path) as con:
@@ -169,7 +187,7 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: int) -> dic
             con.execute(
                 "insert into raw.source_load_status values (?, ?, ?, ?, ?, ?)",
                 [table, values["files_loaded"], values["rows_loaded"], values["last_loaded_at"],
-                 values["data_through_date"], quarantined_open],
+                 values["data_through_date"], quarantined_open.get(table, 0)],
             )
     return status
 
@@ -326,7 +344,8 @@ class Refresh:
 
         with self.step("plan", "deciding whether anything changed"):
             self.record.fingerprint = hashlib.sha256(
-                f"{lake_fingerprint(self.settings)}|{code_fingerprint(self.settings)}|{self.as_of}".encode()
+                f"{lake_fingerprint(self.settings)}|{code_fingerprint(self.settings)}|{self.as_of}|"
+                f"{sorted(open_quarantine_by_table(self.settings).items())}".encode()
             ).hexdigest()
             unchanged = (not self.full_rebuild) and published_fingerprint(self.settings) == self.record.fingerprint
         if unchanged:
@@ -342,9 +361,7 @@ class Refresh:
         with self.step("load_raw", "copying the lake into a new build file"):
             if build_path.exists():
                 build_path.unlink()
-            open_quarantine = len(list(self.settings.quarantine_dir.glob("*.report.json"))) \
-                if self.settings.quarantine_dir.exists() else 0
-            status = load_raw(self.settings, build_path, open_quarantine)
+            status = load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
             for table, values in status.items():
                 self.record.sources.setdefault(table, {})["rows_in_warehouse"] = int(values["rows_loaded"])
 
