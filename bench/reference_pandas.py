@@ -58,7 +58,7 @@ def web_access(landing: Path) -> pd.DataFrame:
                             aggfunc="sum", fill_value=0)
     monthly = pd.DataFrame({"page_view_count": wide.sum(axis=1)})
     for device in ("pc", "smartphone", "tablet"):
-        monthly[f"{device}_page_view_count"] = wide[device] if device in wide else 0
+        monthly[f"{device}_page_view_count"] = wide.get(device, 0)
     monthly = monthly.reset_index()
     fiscal_year = (monthly["fiscal_month_start_date"] - pd.DateOffset(months=3)).dt.year
     monthly["fiscal_ytd_page_view_count"] = monthly.groupby(fiscal_year)["page_view_count"].cumsum()

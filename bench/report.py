@@ -49,16 +49,16 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# Benchmark results: profile `{profile['name']}`",
         "",
-        f"Run {results['started_at']} (as-of date {results['as_of_date']}), total {results['total_seconds']} s. "
+        (f"Run {results['started_at']} (as-of date {results['as_of_date']}), total {results['total_seconds']} s. "
         f"Machine: {machine['cpu']}, {machine['logical_cores']} cores, {machine['memory_gib']} GiB, "
         f"{machine['os']}, Python {machine['python']}, DuckDB {machine['duckdb']}, polars {machine['polars']}, "
-        f"pandas {machine['pandas']}; load average at start {machine['load_average_at_start']} (shared machine).",
+        f"pandas {machine['pandas']}; load average at start {machine['load_average_at_start']} (shared machine)."),
         "",
-        f"Data: {profile['years']} fiscal years ({data['start_month']}..{data['end_month']}), "
+        (f"Data: {profile['years']} fiscal years ({data['start_month']}..{data['end_month']}), "
         f"{data['facilities']} facilities with 30-minute electricity every month; "
         f"{sum(data['files'].values()):,} landing files, {data['bytes'] / 2**20:,.0f} MiB, "
         f"{sum(data['rows'].values()):,} rows ({', '.join(f'{k} {v:,}' for k, v in data['rows'].items())}). "
-        f"Medians of {profile['repeats']} side-by-side repeat(s).",
+        f"Medians of {profile['repeats']} side-by-side repeat(s)."),
         "",
         "| target | measured | goal | |",
         "|---|---|---|---|",
@@ -66,10 +66,10 @@ def markdown(results: dict[str, Any]) -> str:
     for key, value in headline(results).items():
         label, goal, _ = TARGETS[key]
         lines.append(f"| {label} | {value} | {goal} | {_ok(key, value)} |")
-    lines += ["", f"Same numbers in all three (four marts, tolerance 1e-9 relative): "
-                  f"**{'yes' if rebuild['same_numbers'] else 'NO'}**", ""]
+    lines += ["", (f"Same numbers in all three (four marts, tolerance 1e-9 relative): "
+                  f"**{'yes' if rebuild['same_numbers'] else 'NO'}**"), ""]
     for name, marts in rebuild["comparison"].items():
-        for mart, item in marts.items():
+        for item in marts.values():
             for problem in item["problems"]:
                 lines.append(f"- {name} vs ours: {problem}")
     lines += ["", "## Full rebuild from an empty lake", "",
@@ -85,11 +85,11 @@ def markdown(results: dict[str, Any]) -> str:
     big = ingest["big_file"]
     lines += ["", "## Ingest", "", "| system | median s | peak RSS MiB |", "|---|---|---|",
               f"| ours (`ingest_landing`) | {ingest['ours']['seconds_median']} | {ingest['ours']['peak_rss_mib_max']} |",
-              f"| polars bare read_csv → write_parquet | {ingest['polars_bare']['seconds_median']} | "
-              f"{ingest['polars_bare']['peak_rss_mib_max']} |", "",
-              f"One {big['file_mib']} MiB GIS file ({big['rows']:,} rows): ours {big['ours_seconds']} s, peak RSS "
+              (f"| polars bare read_csv → write_parquet | {ingest['polars_bare']['seconds_median']} | "
+              f"{ingest['polars_bare']['peak_rss_mib_max']} |"), "",
+              (f"One {big['file_mib']} MiB GIS file ({big['rows']:,} rows): ours {big['ours_seconds']} s, peak RSS "
               f"{big['ours_peak_rss_mib']} MiB ({big['ours_peak_rss_over_file_size']}× the file); polars bare "
-              f"{big['polars_seconds']} s, {big['polars_peak_rss_mib']} MiB.",
+              f"{big['polars_seconds']} s, {big['polars_peak_rss_mib']} MiB."),
               "", "## Incremental month", "", "| history | refresh s | peak RSS MiB | steps |", "|---|---|---|---|"]
     for key, value in inc.items():
         if isinstance(value, dict):
@@ -97,8 +97,8 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {key.replace('_', ' ')} | {value['seconds']} | {value['peak_rss_mib']} | {step_text} |")
     lines += ["", f"Ratio: **{inc['ratio_long_over_one_year']}** (goal ≤ 1.2).", "",
               "## Dashboard pages (long history)", "",
-              "| page | AppTest render s (median / max, cold cache) | queries | page p50 ms | page p95 ms | "
-              "query p95 ms | exceptions |", "|---|---|---|---|---|---|---|"]
+              ("| page | AppTest render s (median / max, cold cache) | queries | page p50 ms | page p95 ms | "
+              "query p95 ms | exceptions |"), "|---|---|---|---|---|---|---|"]
     for page, item in dash["pages"].items():
         lines.append(f"| {page} | {item['render_seconds_median']} / {item['render_seconds_max']} | {item['queries']} | "
                      f"{item.get('page_p50_ms', '')} | {item.get('page_p95_ms', '')} | {item.get('query_p95_ms', '')} "

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import compare, report
@@ -206,7 +206,7 @@ def run(profile: Profile, work: Path, out_dir: Path, only: set[str] | None = Non
     """Run every benchmark of the profile; write <profile>.json and <profile>.md into out_dir."""
     started = time.perf_counter()
     results: dict[str, object] = {"profile": profile.__dict__, "machine": machine_description(),
-                                  "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                  "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                                   "as_of_date": bench_env()["WAREHOUSE_AS_OF_DATE"], "workdir": str(work)}
     landing = work / "landing"
     log(f"generating {profile.years} fiscal years × {profile.facilities} facilities into {landing}")

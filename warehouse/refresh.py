@@ -274,6 +274,9 @@ def write_meta(build_path: Path, record: ledger.RunRecord, history: list[dict[st
             "? as fingerprint, cast(? as date) as as_of_date, current_timestamp as built_at",
             [f"{database.VERSION_PREFIX}{record.run_id}", record.run_id, record.fingerprint, record.as_of_date],
         )
+        con.execute("create or replace table meta.source_load_status as select * from raw.source_load_status")
+        con.execute("comment on table meta.source_load_status is 'One row per lake table: files and rows loaded, "
+                    "the latest date its rows cover (data_through_date) and files waiting in quarantine.'")
         con.execute(f"comment on table meta.refresh_runs is 'One row per refresh run up to and including the run "
                     f"that built this file ({record.run_id}).'")
         con.execute("comment on table meta.quality_results is 'One row per quality expectation checked on this "

@@ -23,8 +23,10 @@ from typing import Any, Self
 import duckdb
 import polars as pl
 
-# Schemas analysts may read. `raw` (lake copies with pseudonymous ids), `staging` and `intermediate` are not.
-ALLOWED_SCHEMAS = frozenset({"main", "seeds", "information_schema", "pg_catalog"})
+# Schemas analysts may read: the marts, the plan's seeds and the refresh's own bookkeeping (meta: runs,
+# quality results, source load status). `raw` (lake copies with pseudonymous ids), `staging` and
+# `intermediate` are not.
+ALLOWED_SCHEMAS = frozenset({"main", "seeds", "meta", "information_schema", "pg_catalog"})
 
 # Columns that are never readable, whatever table holds them (docs/architecture.md marks them sensitive);
 # the dbt manifest's `meta: {sensitive: true}` columns are added when the published docs are present.
