@@ -55,7 +55,7 @@ def indicator_chart(years: pl.DataFrame, forecast: pl.DataFrame, baseline: float
     for value, key, colour, dash in ((baseline, "baseline", "#757575", [2, 2]), (target, "target", "#c62828", [8, 4])):
         if value is None:
             continue
-        rule_frame = pl.DataFrame({"value": [float(value)], "label": [f"{labels[key]} {value:,.0f}"]})
+        rule_frame = pl.DataFrame({"value": [float(value)], "label": [labels[key]]})
         rule = _base(rule_frame).mark_rule(color=colour, strokeDash=dash, strokeWidth=2).encode(y="value:Q")
         text = _base(rule_frame).mark_text(align="left", dx=4, dy=-7, color=colour, fontSize=13,
                                            fontWeight="bold").encode(y="value:Q", text="label:N", x=alt.value(4))
@@ -108,13 +108,14 @@ def stacked_area(frame: pl.DataFrame, y: str, color: str, y_title: str, color_ti
 
 
 def stacked_bar(frame: pl.DataFrame, category: str, y: str, color: str, x_title: str, color_title: str,
-                normalize: bool = True) -> alt.Chart:
+                normalize: bool = True, channel_order: Sequence[str] | None = None) -> alt.Chart:
     """Horizontal stacked bars per category (certificate type or office) by channel."""
     return _base(frame).mark_bar().encode(
         y=alt.Y(f"{category}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
         x=alt.X(f"{y}:Q", title=x_title, stack="normalize" if normalize else "zero",
                 axis=alt.Axis(format="%" if normalize else ",.0f")),
-        color=alt.Color(f"{color}:N", title=color_title),
+        color=alt.Color(f"{color}:N", title=color_title, sort=list(channel_order) if channel_order else None,
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=200)),
         tooltip=[f"{category}:N", f"{color}:N", alt.Tooltip(f"{y}:Q", format=",.0f")],
     ).properties(height=alt.Step(26))
 
@@ -152,3 +153,42 @@ def point_map(frame: pl.DataFrame, size: str | None, label: str, size_title: str
         enc["tooltip"].append(alt.Tooltip(f"{size}:Q", format=",.0f"))
     return _base(frame).mark_circle(color="#1565c0", opacity=0.6, stroke="#0d47a1").encode(**enc).project(
         type="mercator").properties(height=420)
+
+
+def _rule_layers(rules: Sequence[tuple[float, str, str] | None]) -> list[alt.Chart]:
+    """Horizontal dashed rules with a bold label at the left edge (baseline grey, target red)."""
+    layers: list[alt.Chart] = []
+    for rule in rules:
+        if rule is None:
+            continue
+        value, label, colour = rule
+        frame = pl.DataFrame({"value": [float(value)], "label": [label]})
+        layers.append(_base(frame).mark_rule(color=colour, strokeDash=[8, 4], strokeWidth=2).encode(y="value:Q"))
+        layers.append(_base(frame).mark_text(align="left", dx=4, dy=-8, color=colour, fontSize=13,
+                                             fontWeight="bold").encode(y="value:Q", text="label:N", x=alt.value(4)))
+    return layers
+
+
+def yearly_bars(frame: pl.DataFrame, x: str, y: str, y_title: str,
+                rules: Sequence[tuple[float, str, str] | None] = ()) -> alt.LayerChart:
+    """One bar per fiscal year with baseline/target rules (frame is in fiscal-year order)."""
+    order = frame[x].to_list()
+    bars = _base(frame).mark_bar(color="#1565c0", opacity=0.85).encode(
+        x=alt.X(f"{x}:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+        tooltip=[f"{x}:N", alt.Tooltip(f"{y}:Q", format=",.0f")])
+    return alt.layer(bars, *_rule_layers(rules)).properties(height=HEIGHT)
+
+
+def fytd_lines(frame: pl.DataFrame, y: str, color: str, y_title: str, color_title: str,
+               target: float | None = None, target_label: str = "") -> alt.LayerChart:
+    """Fiscal-year-to-date lines, April to March on the x axis, one line per fiscal year, with a target rule."""
+    months = [f"{m}月" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+    data = frame.with_columns((pl.col("month_start_date").dt.month().cast(pl.String) + "月").alias("fiscal_month"))
+    lines = _base(data).mark_line(point=True).encode(
+        x=alt.X("fiscal_month:N", sort=months, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=",.0f")),
+        color=alt.Color(f"{color}:N", title=color_title, legend=alt.Legend(orient="top")),
+        tooltip=[f"{color}:N", "fiscal_month:N", alt.Tooltip(f"{y}:Q", format=",.0f")])
+    rules = [(target, target_label, "#c62828")] if target is not None else []
+    return alt.layer(lines, *_rule_layers(rules)).properties(height=HEIGHT)

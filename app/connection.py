@@ -1,14 +1,14 @@
-"""The dashboard's one door to the published warehouse: a sandboxed read-only connection per published file.
+"""The dashboard's one door to the published warehouse: the analysts' SQL sandbox, one per published file.
 
-The connection is cached per (inode, mtime) of warehouse.duckdb, so a newly published version is picked up on
-the next rerun without restarting Streamlit; the old sandbox is closed when its cache entry is released.
+The sandbox (warehouse.sql.Sandbox: read-only, external access off, schemas main/seeds/meta only) is cached per
+(inode, mtime) of warehouse.duckdb, so a newly published version is picked up on the next rerun without
+restarting Streamlit; sandboxes of older versions are closed before the new file is opened.
 """
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,56 +16,14 @@ import polars as pl
 import streamlit as st
 
 from warehouse.settings import Settings, load_settings
+from warehouse.sql import QueryFailed, QueryRefused, Sandbox
 
-try:  # the SQL engineer's sandbox (warehouse/sql.py); a minimal stand-in keeps the app usable until it lands
-    from warehouse.sql import QueryFailed, QueryRefused, Sandbox  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - only while warehouse/sql.py does not exist yet
-    import duckdb
-
-    class QueryFailed(RuntimeError):  # type: ignore[no-redef]
-        """A query could not run."""
-
-    class QueryRefused(RuntimeError):  # type: ignore[no-redef]
-        """A query was refused."""
-
-    @dataclass
-    class _Result:
-        frame: pl.DataFrame
-        row_count: int
-        truncated: bool
-        elapsed_ms: float
-
-    class Sandbox:  # type: ignore[no-redef]
-        """Read-only DuckDB connection with external access off (stand-in for warehouse.sql.Sandbox)."""
-
-        def __init__(self, db_path: Path, memory_limit: str = "1GB", threads: int = 1,
-                     timeout_seconds: float = 10, max_rows: int = 10000) -> None:
-            self.db_path = Path(db_path)
-            stat = self.db_path.stat()
-            self.file_key = (stat.st_ino, stat.st_mtime_ns)
-            self.max_rows = max_rows
-            self._con = duckdb.connect(str(db_path), read_only=True, config={
-                "memory_limit": memory_limit, "threads": threads,
-                "autoload_known_extensions": False, "autoinstall_known_extensions": False})
-            self._con.execute("SET enable_external_access=false")
-            self._con.execute("SET lock_configuration=true")
-
-        def query(self, sql: str, params: Sequence[Any] | None = None) -> _Result:
-            started = time.perf_counter()
-            try:
-                cursor = self._con.cursor()
-                frame = cursor.execute(sql, list(params or [])).pl()
-                cursor.close()
-            except Exception as exc:
-                raise QueryFailed(str(exc)) from exc
-            truncated = frame.height > self.max_rows
-            return _Result(frame.head(self.max_rows), frame.height, truncated,
-                           (time.perf_counter() - started) * 1000)
-
-        def close(self) -> None:
-            self._con.close()
+__all__ = ["QueryFailed", "QueryRefused", "Runner", "make_runner", "published_file_key", "published_version_info",
+           "settings"]
 
 QUERY_TTL_SECONDS = 300  # results are keyed by the file version too, so a publish never serves stale rows
+APP_MAX_ROWS = 200_000  # app queries are ours and aggregated; the cap only guards against a runaway query
+OPEN_RETRIES = 5  # a publish may swap the file while we open it: retry a few times, 0.2 s apart
 Runner = Callable[[str, Sequence[Any] | None], pl.DataFrame]
 
 
@@ -85,7 +43,7 @@ def published_file_key(path: Path) -> tuple[int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns)
 
 
-def _close_quietly(sandbox: Any) -> None:
+def _close_quietly(sandbox: Sandbox) -> None:
     try:
         sandbox.close()
     except Exception:  # noqa: BLE001 - closing a stale connection must never break a page
@@ -93,7 +51,7 @@ def _close_quietly(sandbox: Any) -> None:
 
 
 @st.cache_resource(max_entries=1, show_spinner=False, on_release=_close_quietly)
-def _sandbox_for(path: str, file_key: tuple[int, int], sql_settings: tuple[tuple[str, Any], ...]) -> Any:
+def _sandbox_for(path: str, file_key: tuple[int, int], sql_settings: tuple[tuple[str, Any], ...]) -> Sandbox:
     """One sandbox per published file version (file_key is part of the cache key on purpose)."""
     del file_key
     options = dict(sql_settings)
@@ -114,61 +72,55 @@ def _retire_old_versions(path: str, file_key: tuple[int, int]) -> None:
     previous = _CURRENT_KEYS.get(path)
     if previous is not None and previous != file_key:
         _sandbox_for.clear()  # on_release closes each cached sandbox
+        _cached_query.clear()
     _CURRENT_KEYS[path] = file_key
 
 
-def _sandbox(config: Settings, file_key: tuple[int, int]) -> Any:
+def _sandbox(config: Settings, file_key: tuple[int, int]) -> Sandbox:
     """The sandbox for this version, retrying briefly if a publish swaps the file while we open it."""
     _retire_old_versions(str(config.published_path), file_key)
     last_error: Exception | None = None
-    for _ in range(3):
+    for _ in range(OPEN_RETRIES):
         try:
             return _sandbox_for(str(config.published_path), file_key, _sql_settings(config))
         except Exception as exc:  # noqa: BLE001 - file replaced mid-open during a refresh: try again
             last_error = exc
             time.sleep(0.2)
-    raise QueryFailed(f"could not open {config.published_path}: {last_error}")
+    raise QueryFailed(f"could not open {config.published_path}: {last_error}. Reload the page in a moment.")
 
 
 @st.cache_data(ttl=QUERY_TTL_SECONDS, max_entries=500, show_spinner=False)
 def _cached_query(path: str, file_key: tuple[int, int], sql: str, params: tuple[Any, ...],
                   sql_settings: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
-    """Query results cached per file version, SQL text and parameters."""
+    """Query results cached per file version, SQL text and parameters (through the sandbox's policy)."""
     sandbox = _sandbox_for(path, file_key, sql_settings)
-    if is_operational_metadata(sql):
-        return _trusted_metadata_query(sandbox, sql, params)
-    return sandbox.query(sql, list(params)).frame
-
-
-TRUSTED_PREFIXES = ("from meta.", "from raw.source_load_status")
-
-
-def is_operational_metadata(sql: str) -> bool:
-    """App-authored reads of the refresh's own bookkeeping (meta.*, raw.source_load_status), which the
-    analysts' sandbox policy refuses by schema; no lake rows or sensitive columns live there."""
-    text = " ".join(sql.lower().split())
-    return any(prefix in text for prefix in TRUSTED_PREFIXES) and "raw.gis_events" not in text
-
-
-def _trusted_metadata_query(sandbox: Any, sql: str, params: tuple[Any, ...]) -> pl.DataFrame:
-    """Run a fixed metadata query on the sandbox's locked-down connection (external access already off)."""
-    con = getattr(sandbox, "_con", None)
-    if con is None:
-        return sandbox.query(sql, list(params)).frame
-    cursor = con.cursor()
-    try:
-        return cursor.sql(sql, params=list(params) or None).pl()
-    finally:
-        cursor.close()
+    return sandbox.query(sql, list(params), max_rows=APP_MAX_ROWS).frame
 
 
 def make_runner(config: Settings, file_key: tuple[int, int]) -> Runner:
-    """A run(sql, params) -> DataFrame bound to one published version."""
+    """A run(sql, params) -> DataFrame bound to the published version current at this rerun.
+
+    If a publish replaced the file after this rerun started (the old sandbox was closed under a query), the
+    query is run once more on the new version instead of failing: pages never show an error during a refresh.
+    """
     sql_settings = _sql_settings(config)
+    path = str(config.published_path)
     _sandbox(config, file_key)
+    current = {"key": file_key}
 
     def run(sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-        return _cached_query(str(config.published_path), file_key, sql, tuple(params or ()), sql_settings)
+        values = tuple(params or ())
+        try:
+            return _cached_query(path, current["key"], sql, values, sql_settings)
+        except QueryRefused:
+            raise
+        except Exception:
+            newer = published_file_key(config.published_path)
+            if newer is None or newer == current["key"]:
+                raise
+            current["key"] = newer
+            _sandbox(config, newer)
+            return _cached_query(path, newer, sql, values, sql_settings)
 
     return run
 

@@ -115,14 +115,14 @@ def unit_label(unit: Any, lang: str = "ja") -> str:
     return UNIT_LABELS.get(str(unit), {}).get(lang, str(unit))
 
 
-def format_value(value: Any, unit: Any = None, lang: str = "ja") -> str:
-    """An indicator value with its unit: percent with %, big counts with separators."""
+def format_value(value: Any, unit: Any = None, lang: str = "ja", exact: bool = False) -> str:
+    """An indicator value with its unit: percent with %, big counts in 万 (or exact with separators)."""
     if _is_missing(value):
         return "—"
     if unit == "percent":
         return format_percent(value)
     number = float(value)
-    if abs(number) >= 100_000:
+    if abs(number) >= 100_000 and not exact:
         text = format_man(number, lang)
     else:
         text = format_number(number, 0 if number.is_integer() else 1)
@@ -177,3 +177,19 @@ def format_month(value: Any, lang: str = "ja") -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return f"{value.year}年{value.month}月" if lang == "ja" else f"{value.year}-{value.month:02d}"
+
+
+GRADE_LABELS: dict[str, dict[str, str]] = {
+    "AA": {"ja": "AA", "en": "AA"},
+    "A": {"ja": "A（計画どおり）", "en": "A (as planned)"},
+    "B": {"ja": "B（概ね計画どおり）", "en": "B (mostly as planned)"},
+    "C": {"ja": "C（計画を下回る）", "en": "C (below plan)"},
+    "not_evaluable": {"ja": "評価不能", "en": "Not evaluable"},
+}
+
+
+def grade_label(grade: Any, lang: str = "ja") -> str:
+    """A suggested grade in the plan's words (A 計画どおり …); '—' when there is none."""
+    if _is_missing(grade) or grade == "":
+        return "—"
+    return GRADE_LABELS.get(str(grade), {}).get(lang, str(grade))

@@ -47,15 +47,19 @@ def build_context(lang: str, era: str) -> PageContext | None:
     catalog = queries.load_catalog(run)
     if queries.is_empty_warehouse(catalog):
         return None
-    years = tuple(queries.fiscal_years(run, catalog))
-    default_year = years[-1]
-    chosen = st.sidebar.selectbox(t("fiscal_year", lang), list(reversed(years)), key="fiscal_year_switch",
-                                  format_func=lambda y: fiscal_year_label(y, era, lang))
+    year_rows = queries.fiscal_years(run, catalog)
+    if year_rows.is_empty():
+        return None
+    years = tuple(int(y) for y in year_rows["fiscal_year"].to_list())
+    options = list(reversed(years))
+    default_year = queries.default_fiscal_year(year_rows)
+    chosen = st.sidebar.selectbox(t("fiscal_year", lang), options, index=options.index(default_year),
+                                  key="fiscal_year_switch", format_func=lambda y: fiscal_year_label(y, era, lang))
     version = {**connection.published_version_info(config), **queries.warehouse_version(run, catalog)}
     return PageContext(lang=lang, era=era, settings=config, run=run, catalog=catalog, fiscal_years=years,
                        fiscal_year=int(chosen if chosen is not None else default_year), version=version,
                        freshness=queries.source_freshness(run, catalog),
-                       quality=queries.quality_by_table(run, catalog))
+                       quality=queries.quality_by_table(run, catalog), default_fiscal_year=default_year)
 
 
 def header(c: PageContext) -> None:

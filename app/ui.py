@@ -32,6 +32,7 @@ class PageContext:
     version: dict[str, Any] = field(default_factory=dict)
     freshness: pl.DataFrame = field(default_factory=pl.DataFrame)
     quality: dict[str, bool] = field(default_factory=dict)
+    default_fiscal_year: int | None = None
 
     def t(self, key: str, **kwargs: object) -> str:
         return t(key, self.lang, **kwargs)
@@ -74,16 +75,28 @@ def chart_block(c: PageContext, chart: Any, table: pl.DataFrame, summary: str, k
         st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"tbl_{key}")
 
 
+# Indicator source names (dim_indicator.source_name) -> the lake tables their data comes from.
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "web_access": ("web_page_views_daily", "web_access_log"),
+    "open_data_catalog": ("indicator_reports",),
+}
+
+
+def lake_tables(sources: Iterable[str]) -> list[str]:
+    """Lake tables behind indicator sources or lake table names (web_access -> web_page_views_daily, ...)."""
+    tables: list[str] = []
+    for source in sources:
+        tables.extend(SOURCE_TABLES.get(source, (source,)))
+    return tables
+
+
 def freshness_of(c: PageContext, sources: Iterable[str]) -> tuple[dt.date | None, bool | None]:
-    """Newest data date over the given lake sources and whether it is within stale_after_days."""
+    """Newest data date over the given sources (meta.source_load_status) and whether it is within stale_after_days."""
     frame = c.freshness
-    if frame.is_empty() or "source_table" not in frame.columns:
+    if frame.is_empty():
         return None, None
-    column = "data_through_date" if "data_through_date" in frame.columns else None
-    if column is None:
-        return None, None
-    rows = frame.filter(pl.col("source_table").is_in(list(sources)))
-    dates = [d for d in rows[column].to_list() if d is not None]
+    rows = frame.filter(pl.col("source_table").is_in(lake_tables(sources)))
+    dates = [d for d in rows["data_through_date"].to_list() if d is not None]
     if not dates:
         return None, None
     through = max(dates)
@@ -93,23 +106,32 @@ def freshness_of(c: PageContext, sources: Iterable[str]) -> tuple[dt.date | None
     return through, (c.as_of - through).days <= stale_days
 
 
-def quality_of(c: PageContext, tables: Iterable[str]) -> bool | None:
-    """True/False when quality results exist for any of the tables, else None."""
-    results = [passed for name, passed in c.quality.items() if any(tab in name for tab in tables)]
+def quality_of(c: PageContext, tables: Iterable[str], sources: Iterable[str] = ()) -> bool | None:
+    """False when a quality expectation on the tables failed or a source has quarantined files waiting;
+    True when results exist and all passed; None when nothing was checked."""
+    wanted = {name for table in [*tables, *lake_tables(sources)] for name in (table, f"main.{table}")}
+    results = [passed for name, passed in c.quality.items() if name in wanted]
+    if not c.freshness.is_empty() and "files_quarantined_open" in c.freshness.columns:
+        open_files = c.freshness.filter(pl.col("source_table").is_in(lake_tables(sources)))["files_quarantined_open"]
+        if open_files.len():
+            results.append(int(open_files.fill_null(0).sum()) == 0)
     return all(results) if results else None
 
 
 def status_line(c: PageContext, sources: Iterable[str], tables: Iterable[str],
                 through: dt.date | None = None, fresh: bool | None = None, passed: bool | None = None) -> str:
-    """'データ時点: 2021年3月31日（最新） ・ ✅ 品質チェック合格' for a KPI."""
+    """'データ時点: 2021年3月31日（最新） ・ ◯ 品質チェック合格' for a KPI (mart values win over the source's)."""
     sources, tables = list(sources), list(tables)
     if through is None:
         through, fresh = freshness_of(c, sources)
+    checked = quality_of(c, tables, sources)
     if passed is None:
-        passed = quality_of(c, tables + sources)
+        passed = checked
+    elif checked is False:
+        passed = False
     fresh_text = "" if fresh is None else f"（{c.t('fresh') if fresh else c.t('stale')}）"
     quality_text = {True: "◯ " + c.t("quality_passed"), False: "× " + c.t("quality_failed"),
-                    None: "・ " + c.t("quality_unknown")}[passed]
+                    None: c.t("quality_unknown")}[passed]
     return f"{c.t('data_through')}: {format_date(through, c.lang)}{fresh_text} ・ {quality_text}"
 
 

@@ -6,88 +6,88 @@ import streamlit as st
 
 from app import charts, queries, real_data
 from app.formatting import format_man, format_percent
-from app.i18n import CERTIFICATE_TYPE_NAMES, CHANNEL_NAMES, OFFICE_NAMES, code_name
-from app.ui import chart_block, ctx, not_published, safe, status_line
+from app.ui import PageContext, chart_block, ctx, not_published, safe, status_line
 
-CONVENIENCE_TARGET = 0.40  # plan measure 9 (M09-1): convenience-store share 40% by FY2020
+CONVENIENCE_INDICATOR = "M09-1"  # plan measure 9: convenience-store share of certificates, 40% by FY2020
 
 
 def render() -> None:
     c = ctx()
     st.title(c.t("page_certificates"))
-    years = safe(c, queries.certificate_years, default=[])
-    if not years:
-        not_published(c, "fct_certificate_issuance_monthly")
+    shift = safe(c, queries.certificate_channel_shift)
+    if shift.is_empty():
+        not_published(c, "mart_certificate_channel_shift")
     else:
-        _issuance(c, years)
+        _issuance(c, shift)
     _mynumber(c)
 
 
-def _issuance(c, years: list[int]) -> None:
+def _issuance(c: PageContext, shift: pl.DataFrame) -> None:
     lang = c.lang
-    f1, f2 = st.columns(2)
-    cert_type = f1.selectbox(c.t("certificate_type"), [None, *CERTIFICATE_TYPE_NAMES], key="cert_type",
-                             format_func=lambda code: "—" if code is None else code_name(CERTIFICATE_TYPE_NAMES, code, lang))
-    office = f2.selectbox(c.t("office"), [None, *OFFICE_NAMES], key="cert_office",
-                          format_func=lambda code: "—" if code is None else code_name(OFFICE_NAMES, code, lang))
-    monthly = safe(c, queries.certificate_monthly, cert_type, office, years[0], years[-1])
-    if monthly.is_empty():
-        st.info(c.t("no_rows"))
-        return
-    monthly = monthly.with_columns(
-        pl.col("channel_code").map_elements(lambda x: code_name(CHANNEL_NAMES, x, lang), return_dtype=pl.String)
-        .alias("channel"), pl.col("issued_count").cast(pl.Float64))
-    share = (monthly.group_by("month_start_date").agg(
-        pl.col("issued_count").filter(pl.col("channel_code") == "convenience_store").sum().alias("conv"),
-        pl.col("issued_count").sum().alias("total"))
-        .with_columns((pl.col("conv") / pl.col("total")).alias("convenience_share")).sort("month_start_date"))
-    latest = share.tail(1).to_dicts()[0]
-    year_rows = share.filter(pl.col("month_start_date").dt.year().cast(pl.Int32) * 12
-                             + pl.col("month_start_date").dt.month().cast(pl.Int32)
-                             >= c.fiscal_year * 12 + 4).filter(
-        pl.col("month_start_date").dt.year().cast(pl.Int32) * 12 + pl.col("month_start_date").dt.month().cast(pl.Int32)
-        < (c.fiscal_year + 1) * 12 + 4)
-    fy_share = (year_rows["conv"].sum() / year_rows["total"].sum()) if year_rows.height else None
+    channel = "channel_name_en" if lang == "en" else "channel_name_ja"
+    target_pct = float(shift["convenience_store_target_pct"].drop_nulls()[0])
+    kpi = safe(c, queries.indicator_year, CONVENIENCE_INDICATOR, c.fiscal_year, default={})
+    year = shift.filter(pl.col("fiscal_year") == c.fiscal_year)
+    total = year.filter(pl.col("channel_code") == "convenience_store")["total_issued_count"].sum()
+    fy_share = kpi.get("actual_value")
     m1, m2, m3 = st.columns(3)
-    m1.metric(f"{c.t('conv_share')}（{c.fy(c.fiscal_year)}）", format_percent(fy_share, ratio=True),
-              delta=None if fy_share is None else f"{(fy_share - CONVENIENCE_TARGET) * 100:+.1f} pt vs 40%")
-    m2.metric(f"{c.t('issued_count')}（{c.fy(c.fiscal_year)}）", format_man(year_rows["total"].sum(), lang))
-    m3.metric(c.t("conv_target"), "40%")
-    st.caption(status_line(c, ("certificate_issuances",), ("fct_certificate_issuance_monthly",)))
+    m1.metric(f"{c.t('conv_share')}（{c.fy(c.fiscal_year)}）", format_percent(fy_share),
+              delta=None if fy_share is None else f"{fy_share - target_pct:+.1f} pt（{c.t('target')} {target_pct:g}%）")
+    m2.metric(f"{c.t('issued_count')}（{c.fy(c.fiscal_year)}）", format_man(total, lang) + c.t("unit_items"))
+    m3.metric(f"{c.t('target')}（{c.fy(kpi.get('target_fiscal_year') or 2020)}）", f"{target_pct:g}%")
+    st.caption(status_line(c, ("certificate_issuances",), ("mart_certificate_channel_shift",),
+                           through=kpi.get("data_through_date"), fresh=kpi.get("is_data_fresh"),
+                           passed=kpi.get("passed_quality_checks")))
 
-    chart = charts.stacked_area(monthly, "issued_count", "channel", c.t("issued_count"), c.t("channel"),
-                                sort=[code_name(CHANNEL_NAMES, k, lang) for k in CHANNEL_NAMES])
-    summary = (f"{c.t('conv_share')}: {format_percent(share['convenience_share'][0], ratio=True)} → "
-               f"{format_percent(latest['convenience_share'], ratio=True)}（{latest['month_start_date']:%Y/%m}）")
-    chart_block(c, chart, monthly.select("month_start_date", "channel", "issued_count"), summary, "cert_area")
+    order = shift.sort("channel_sort_order")[channel].unique(maintain_order=True).to_list()
+    chart = charts.stacked_area(shift, "issued_count", channel, c.t("issued_count"), c.t("channel"), sort=order)
+    first = shift.filter(pl.col("month_start_date") == shift["month_start_date"].min())
+    last_month = shift["month_start_date"].max()
+    last = shift.filter(pl.col("month_start_date") == last_month)
+    top_first = first.sort("issued_count").tail(1).to_dicts()[0]
+    top_last = last.sort("issued_count").tail(1).to_dicts()[0]
+    summary = (f"{first['month_start_date'][0]:%Y/%m} {top_first[channel]} {format_percent(top_first['channel_share_pct'])}"
+               f" → {last_month:%Y/%m} {top_last[channel]} {format_percent(top_last['channel_share_pct'])}")
+    chart_block(c, chart, shift.select(
+        pl.col("month_start_date").alias(c.t("month")), pl.col(channel).alias(c.t("channel")),
+        pl.col("issued_count").alias(c.t("issued_count")),
+        pl.col("channel_share_pct").round(1).alias(c.t("share") + " (%)")), summary, "cert_area")
 
-    chart = charts.monthly_line(share, "convenience_share", c.t("conv_share"), target=CONVENIENCE_TARGET,
-                                target_label=c.t("conv_target"), percent=True)
-    summary = f"{c.t('conv_share')} {format_percent(latest['convenience_share'], ratio=True)} / {c.t('conv_target')}"
-    chart_block(c, chart, share.select("month_start_date", "conv", "total", "convenience_share"), summary, "cert_share")
+    share = (shift.filter(pl.col("channel_code") == "convenience_store")
+             .select("month_start_date", "fiscal_year", "issued_count", "total_issued_count",
+                     (pl.col("channel_share_pct") / 100).alias("convenience_share")))
+    latest = share.tail(1).to_dicts()[0]
+    chart = charts.monthly_line(share, "convenience_share", c.t("conv_share"), target=target_pct / 100,
+                                target_label=f"{c.t('target')} {target_pct:g}%", percent=True)
+    summary = (f"{c.t('conv_share')} {format_percent(fy_share)}（{c.fy(c.fiscal_year)}）、"
+               f"{latest['month_start_date']:%Y/%m} {format_percent(latest['convenience_share'], ratio=True)}"
+               f" ／ {c.t('target')} {target_pct:g}%")
+    chart_block(c, chart, share.select(
+        pl.col("month_start_date").alias(c.t("month")), pl.col("issued_count").alias(c.t("conv_count")),
+        pl.col("total_issued_count").alias(c.t("issued_count")),
+        (pl.col("convenience_share") * 100).round(1).alias(c.t("conv_share") + " (%)")), summary, "cert_share")
 
     left, right = st.columns(2)
-    for column, dimension, names, title in ((left, "certificate_type_code", CERTIFICATE_TYPE_NAMES, "certificate_type"),
-                                            (right, "office_code", OFFICE_NAMES, "office")):
+    for column, dimension in ((left, "certificate_type"), (right, "office")):
         with column:
             breakdown = safe(c, queries.certificate_breakdown, dimension, c.fiscal_year)
-            st.markdown(f"**{c.t(title)}（{c.fy(c.fiscal_year)}）**")
+            st.markdown(f"**{c.t(dimension)}（{c.fy(c.fiscal_year)}）**")
             if breakdown.is_empty():
                 st.info(c.t("no_rows"))
                 continue
             breakdown = breakdown.with_columns(
-                pl.col("code").map_elements(lambda x, n=names: code_name(n, x, lang), return_dtype=pl.String)
-                .alias("category"),
-                pl.col("channel_code").map_elements(lambda x: code_name(CHANNEL_NAMES, x, lang),
-                                                    return_dtype=pl.String).alias("channel"))
+                pl.col("category_en" if lang == "en" else "category_ja").alias("category"),
+                pl.col(channel).alias("channel"))
             top = breakdown.group_by("category").agg(pl.col("issued_count").sum()).sort("issued_count").tail(1)
-            summary = f"{top['category'][0]} {format_man(top['issued_count'][0], lang)}"
+            summary = f"{top['category'][0]} {format_man(top['issued_count'][0], lang)}{c.t('unit_items')}"
             chart = charts.stacked_bar(breakdown, "category", "issued_count", "channel", c.t("issued_count"),
-                                       c.t("channel"))
-            chart_block(c, chart, breakdown.select("category", "channel", "issued_count"), summary, f"cert_{dimension}")
+                                       c.t("channel"), channel_order=order)
+            chart_block(c, chart, breakdown.select(
+                pl.col("category").alias(c.t(dimension)), pl.col("channel").alias(c.t("channel")),
+                pl.col("issued_count").alias(c.t("issued_count"))), summary, f"cert_{dimension}")
 
 
-def _mynumber(c) -> None:
+def _mynumber(c: PageContext) -> None:
     lang = c.lang
     st.subheader(c.t("mynumber_title"))
     folder = c.settings.real_data_dir / real_data.MYNUMBER_DIR

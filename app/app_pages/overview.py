@@ -7,11 +7,11 @@ import polars as pl
 import streamlit as st
 
 from app import charts, queries
-from app.formatting import STATUS_ORDER, normalize_status, status_label
+from app.formatting import STATUS_ORDER, grade_label, normalize_status, status_label
 from app.ui import chart_block, ctx, safe, status_line
 
-INDICATOR_SOURCES = ("indicator_reports", "certificate_issuances", "web_page_views_daily", "gis_events",
-                     "energy_readings_monthly")
+INDICATOR_SOURCES = ("indicator_reports", "certificate_issuances", "web_page_views_daily", "gis_events")
+GRADES = ("AA", "A", "B", "C", "not_evaluable")
 
 
 def split_departments(text: str | None) -> list[str]:
@@ -40,7 +40,7 @@ def render() -> None:
     else:
         measures = measures.with_columns(pl.lit(None, dtype=pl.List(pl.Float64)).alias("trend"))
 
-    name = "name_en" if lang == "en" else "name_ja"
+    name = "measure_name_en" if lang == "en" else "measure_name_ja"
     goal_col = "goal_name_en" if lang == "en" else "goal_name_ja"
     strategy_col = "strategy_name_en" if lang == "en" else "strategy_name_ja"
     departments = sorted({d for text in measures["owner_departments_ja"].to_list() for d in split_departments(text)})
@@ -70,6 +70,11 @@ def render() -> None:
     for col, status in zip(cols[1:], STATUS_ORDER):
         col.metric(status_label(status, lang, with_icon=True), counts[status])
     st.caption(status_line(c, INDICATOR_SOURCES, ("mart_kpi_indicator_progress", "mart_plan_measure_status")))
+    grade_counts = {g: view.filter(pl.col("suggested_grade") == g).height for g in GRADES}
+    grade_text = (" ・ ".join(f"{grade_label(g, lang)} {grade_counts[g]}" for g in GRADES if grade_counts[g]))
+    decided = view.filter(pl.col("is_human_decision")).height
+    st.markdown(f"**{c.t('suggested_grade')}**: {grade_text}"
+                + (f"（{c.t('human_decisions', n=decided)}）" if decided else ""))
 
     labels = {s: status_label(s, lang) for s in STATUS_ORDER}
     count_frame = pl.DataFrame({"status_label": [labels[s] for s in STATUS_ORDER],
@@ -94,13 +99,18 @@ def render() -> None:
             pl.col("owner_departments_ja").alias(c.t("filter_department")),
             pl.col("status_key").map_elements(lambda s: status_label(s, lang, with_icon=True),
                                               return_dtype=pl.String).alias(c.t("status")),
-            pl.col("suggested_grade").fill_null("—").alias(c.t("suggested_grade")),
+            pl.col("suggested_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
+            .alias(c.t("suggested_grade")),
             pl.col(reason).fill_null("").alias(c.t("grade_reason")),
             pl.col("trend").alias(c.t("trend")),
         )
-        st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"ov_goal_{goal}",
-                     column_config={c.t("trend"): st.column_config.LineChartColumn(c.t("trend"), y_min=0,
-                                                                                  y_max=120)})
+        height = 38 + 35 * block.height  # every measure visible without an inner scrollbar
+        st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"ov_goal_{goal}", height=height,
+                     column_config={
+                         c.t("measure_no"): st.column_config.NumberColumn(c.t("measure_no"), width=40),
+                         c.t("measure"): st.column_config.TextColumn(c.t("measure"), width="large"),
+                         c.t("grade_reason"): st.column_config.TextColumn(c.t("grade_reason"), width="large"),
+                         c.t("trend"): st.column_config.LineChartColumn(c.t("trend"), y_min=0, y_max=150)})
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__
