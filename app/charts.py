@@ -73,7 +73,7 @@ def _order_key(label: str, years: pl.DataFrame, forecast: pl.DataFrame) -> int:
 
 def monthly_line(frame: pl.DataFrame, y: str, y_title: str, color: str | None = None,
                  color_title: str | None = None, target: float | None = None, target_label: str = "",
-                 percent: bool = False) -> alt.LayerChart:
+                 percent: bool = False, target_color: str = "#c62828") -> alt.LayerChart:
     """Line per month (optionally per category) with an optional horizontal target rule."""
     enc = {
         "x": alt.X("month_start_date:T", title=None, axis=alt.Axis(format="%Y/%m", labelAngle=0)),
@@ -87,9 +87,9 @@ def monthly_line(frame: pl.DataFrame, y: str, y_title: str, color: str | None = 
     layers: list[alt.Chart] = [_base(frame).mark_line(point=True).encode(**enc)]
     if target is not None:
         rule_frame = pl.DataFrame({"value": [target], "label": [target_label]})
-        layers.append(_base(rule_frame).mark_rule(color="#c62828", strokeDash=[8, 4], strokeWidth=2).encode(
+        layers.append(_base(rule_frame).mark_rule(color=target_color, strokeDash=[8, 4], strokeWidth=2).encode(
             y="value:Q"))
-        layers.append(_base(rule_frame).mark_text(align="left", dx=4, dy=-7, color="#c62828", fontSize=13,
+        layers.append(_base(rule_frame).mark_text(align="left", dx=4, dy=-7, color=target_color, fontSize=13,
                                                   fontWeight="bold").encode(y="value:Q", text="label:N",
                                                                             x=alt.value(4)))
     return alt.layer(*layers).properties(height=HEIGHT)
@@ -121,13 +121,14 @@ def stacked_bar(frame: pl.DataFrame, category: str, y: str, color: str, x_title:
 
 
 def bar(frame: pl.DataFrame, category: str, y: str, x_title: str, highlight: str | None = None,
-        percent: bool = False) -> alt.Chart:
+        percent: bool = False, sort: str | None = "-x") -> alt.Chart:
     """Horizontal bars sorted by value; the highlighted category (e.g. 板橋区) drawn in the accent colour."""
     color = alt.value("#1565c0")
     if highlight is not None:
         color = alt.condition(alt.datum[category] == highlight, alt.value("#c62828"), alt.value("#90a4ae"))
     return _base(frame).mark_bar().encode(
-        y=alt.Y(f"{category}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
+        y=alt.Y(f"{category}:N", title=None, sort=sort if sort else frame[category].to_list(),
+                axis=alt.Axis(labelLimit=320)),
         x=alt.X(f"{y}:Q", title=x_title, axis=alt.Axis(format=".0%" if percent else ",.0f")),
         color=color,
         tooltip=[f"{category}:N", alt.Tooltip(f"{y}:Q", format=".1%" if percent else ",.1f")],

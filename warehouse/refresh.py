@@ -36,7 +36,8 @@ DATE_COLUMNS = {
 }
 
 # What makes two builds identical besides the lake: the code that turns lake into marts.
-CODE_PATHS = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "expectations")
+CODE_PATHS = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "expectations",
+              "warehouse/open_data.toml")
 
 Progress = Callable[[str, str], None]  # (step, message)
 
@@ -179,6 +180,7 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                 "last_loaded_at": loaded_at,
                 "data_through_date": data_through,
             }
+        load_open_data_items(con)
         con.execute(
             "create or replace table raw.source_load_status (source_table varchar, files_loaded bigint, "
             "rows_loaded bigint, last_loaded_at timestamp, data_through_date date, files_quarantined_open bigint)"
@@ -190,6 +192,20 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                  values["data_through_date"], quarantined_open.get(table, 0)],
             )
     return status
+
+
+def load_open_data_items(con) -> None:
+    """The datasets this warehouse publishes as open data (warehouse/open_data.toml): they count toward
+    measure 1's indicator (オープンデータの項目数). Taken from the registry, not from open/, so a build does
+    not depend on what the previous export happened to write."""
+    from warehouse.open_data import load_registry
+
+    _, datasets = load_registry()
+    con.execute("create or replace table raw.open_data_items (dataset_id varchar, source_table varchar, "
+                "title_ja varchar, title_en varchar, update_frequency varchar)")
+    for spec in datasets:
+        con.execute("insert into raw.open_data_items values (?, ?, ?, ?, ?)",
+                    [spec.id, spec.table, spec.title_ja, spec.title_en, spec.update_frequency])
 
 
 def _dbt_executable() -> str:

@@ -21,19 +21,20 @@ COLUMNS_JA: dict[str, str] = {
     "owner_departments_ja": "所管課", "indicator_id": "指標ID", "indicator_name_ja": "指標",
     "baseline_text_ja": "現状", "target_text_ja": "目標", "target_fiscal_year": "目標年度",
     "actual_value": "実績", "achievement_rate": "達成率", "progress_status": "指標の状況",
-    "suggested_grade": "評価(案)", "grade_reason_ja": "評価の理由", "department_comment": "所管課コメント",
+    "data_through_date": "データ時点", "suggested_grade": "評価(案)", "grade_reason_ja": "評価の理由", "department_comment": "所管課コメント",
 }
 COLUMNS_EN: dict[str, str] = {
     "measure_id": "No.", "measure_name_ja": "Measure", "strategy_id": "Focus strategy", "goal_name_ja": "Basic goal",
     "owner_departments_ja": "Department", "indicator_id": "Indicator ID", "indicator_name_ja": "Indicator",
     "baseline_text_ja": "Baseline", "target_text_ja": "Target", "target_fiscal_year": "Target year",
     "actual_value": "Actual", "achievement_rate": "Achievement", "progress_status": "Indicator status",
-    "suggested_grade": "Suggested grade", "grade_reason_ja": "Reason", "department_comment": "Department comment",
+    "data_through_date": "Data through", "suggested_grade": "Suggested grade", "grade_reason_ja": "Reason", "department_comment": "Department comment",
 }
 MEASURE_COLUMNS = ("measure_id", "measure_name_ja", "strategy_id", "goal_name_ja", "owner_departments_ja",
                    "suggested_grade", "grade_reason_ja", "department_comment")
 STATUS_JA = {"achieved": "達成", "on_track": "順調", "at_risk": "要注意", "off_track": "遅れ",
-             "not_evaluable": "評価対象外", "no_data": "データなし"}
+             "not_evaluable": "評価不能", "no_data": "データなし"}
+GRADE_JA = {"not_evaluable": "評価不能"}
 
 
 class ReportError(RuntimeError):
@@ -47,46 +48,51 @@ def wareki_fiscal_year(fiscal_year: int) -> str:
     return "令和元年度" if fiscal_year == 2019 else f"令和{fiscal_year - 2018}年度"
 
 
-def _tables(run: Runner) -> dict[str, set[str]]:
-    frame = run("select schema_name || '.' || table_name as name, column_name from duckdb_columns() "
-                "where not internal and database_name = current_database()", None)
-    tables: dict[str, set[str]] = {}
-    for name, column in frame.iter_rows():
-        tables.setdefault(str(name), set()).add(str(column))
-    return tables
+REQUIRED_TABLES = ("seeds.plan_measures", "main.dim_indicator", "main.mart_kpi_indicator_progress",
+                   "main.mart_plan_measure_status")
+
+
+def _missing_tables(run: Runner) -> list[str]:
+    frame = run("select schema_name || '.' || table_name as name from duckdb_tables() "
+                "where database_name = current_database()", None)
+    present = set(frame["name"].to_list())
+    return [name for name in REQUIRED_TABLES if name not in present]
 
 
 def build_report_frame(run: Runner, fiscal_year: int) -> pl.DataFrame:
-    """One row per indicator (a measure without indicators gets one row), ordered by measure and indicator."""
-    tables = _tables(run)
-    if "seeds.plan_measures" not in tables or "seeds.plan_indicators" not in tables:
-        raise ReportError("the published warehouse has no seeds.plan_measures / seeds.plan_indicators: "
-                          "run `warehouse refresh` (or `warehouse demo`) first")
-    progress = tables.get("main.mart_kpi_indicator_progress", set())
-    status = tables.get("main.mart_plan_measure_status", set())
-    p_join = "left join main.mart_kpi_indicator_progress as p on p.indicator_id = i.indicator_id and p.fiscal_year = ?" \
-        if {"actual_value", "fiscal_year"} <= progress else ""
-    p_cols = ("p.actual_value, p.achievement_rate, p.progress_status" if p_join else
-              "cast(null as double) as actual_value, cast(null as double) as achievement_rate, "
-              "cast(null as varchar) as progress_status")
-    s_join = "left join main.mart_plan_measure_status as s on s.measure_id = m.measure_id and s.fiscal_year = ?" \
-        if "suggested_grade" in status else ""
-    s_cols = ("s.suggested_grade, " + ("s.grade_reason_ja" if "grade_reason_ja" in status else "null")
-              + " as grade_reason_ja") if s_join else \
-        "cast(null as varchar) as suggested_grade, cast(null as varchar) as grade_reason_ja"
-    params = [fiscal_year] * (bool(p_join) + bool(s_join))
+    """One row per indicator (all 41 of the 35 measures), ordered by measure and indicator, for one fiscal year."""
+    missing = _missing_tables(run)
+    if missing:
+        raise ReportError(f"the published warehouse lacks {', '.join(missing)}: run `warehouse refresh` "
+                          "(or `warehouse demo`) first")
     return run(
         "select m.measure_id, m.name_ja as measure_name_ja, coalesce(m.strategy_id, '') as strategy_id, "
         "g.name_ja as goal_name_ja, m.owner_departments_ja, i.indicator_id, "
         "case when i.sub_item_ja is not null and i.sub_item_ja <> '' then i.sub_item_ja || ': ' || i.name_ja "
         "else i.name_ja end as indicator_name_ja, i.baseline_text_ja, i.target_text_ja, i.target_fiscal_year, "
-        f"{p_cols}, {s_cols}, cast(null as varchar) as department_comment "
+        "p.actual_value, p.achievement_rate, p.progress_status, p.data_through_date, "
+        "s.suggested_grade, s.grade_reason_ja, cast(null as varchar) as department_comment "
         "from seeds.plan_measures as m "
         "left join seeds.plan_basic_goals as g on g.goal_id = m.main_goal_id "
-        "left join seeds.plan_indicators as i on i.measure_id = m.measure_id "
-        f"{p_join} {s_join} order by m.measure_id, i.indicator_seq",
-        params,
+        "left join main.dim_indicator as i on i.measure_id = m.measure_id "
+        "left join main.mart_kpi_indicator_progress as p on p.indicator_id = i.indicator_id and p.fiscal_year = ? "
+        "left join main.mart_plan_measure_status as s on s.measure_id = m.measure_id and s.fiscal_year = ? "
+        "order by m.measure_id, i.indicator_seq",
+        [fiscal_year, fiscal_year],
     )
+
+
+def _cell_value(key: str, value: Any, lang: str) -> Any:
+    """What a cell shows: status and grade codes in Japanese, decimals as floats, dates as ISO text."""
+    if value is None:
+        return None
+    if lang == "ja" and key == "progress_status":
+        return STATUS_JA.get(str(value), value)
+    if lang == "ja" and key == "suggested_grade":
+        return GRADE_JA.get(str(value), value)
+    if key in ("achievement_rate", "actual_value"):
+        return float(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja") -> bytes:
@@ -112,7 +118,7 @@ def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja
                 if lang == "ja" else "Suggested grades are computed from the indicators; departments fill in the comment column.")
     widths = {"measure_id": 5, "measure_name_ja": 28, "strategy_id": 8, "goal_name_ja": 18, "owner_departments_ja": 16,
               "indicator_id": 8, "indicator_name_ja": 40, "baseline_text_ja": 14, "target_text_ja": 12,
-              "target_fiscal_year": 8, "actual_value": 12, "achievement_rate": 9, "progress_status": 10,
+              "target_fiscal_year": 8, "actual_value": 12, "achievement_rate": 9, "progress_status": 10, "data_through_date": 11,
               "suggested_grade": 8, "grade_reason_ja": 30, "department_comment": 36}
     header_row = 3
     for col, key in enumerate(order):
@@ -123,9 +129,7 @@ def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja
     start = row_index
     for position, record in enumerate(rows):
         for col, key in enumerate(order):
-            value = record[key]
-            if key == "progress_status" and value is not None and lang == "ja":
-                value = STATUS_JA.get(str(value), value)
+            value = _cell_value(key, record[key], lang)
             fmt = percent if key == "achievement_rate" else number if key == "actual_value" else \
                 comment if key == "department_comment" else cell
             if value is None:
@@ -137,7 +141,7 @@ def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja
             if row_index > start:
                 for key in MEASURE_COLUMNS:
                     col = order.index(key)
-                    value = record[key]
+                    value = _cell_value(key, record[key], lang)
                     fmt = comment if key == "department_comment" else cell
                     if value is None:
                         sheet.merge_range(start, col, row_index, col, "", fmt)
@@ -156,20 +160,14 @@ def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja
 
 
 def _open_runner(settings: Settings) -> tuple[Runner, Callable[[], None]]:
-    """A read-only runner on the published file (through the SQL sandbox when it is installed)."""
+    """A read-only runner on the published file, through the analysts' SQL sandbox."""
+    from warehouse.sql import open_sandbox
+
     path = settings.published_path
     if not path.exists():
         raise ReportError(f"no published warehouse at {path}: run `warehouse demo` or `warehouse refresh` first")
-    try:
-        from warehouse.sql import open_sandbox
-
-        sandbox = open_sandbox(settings)
-        return (lambda sql, params: sandbox.query(sql, list(params or [])).frame), sandbox.close
-    except ImportError:
-        import duckdb
-
-        con = duckdb.connect(str(path), read_only=True)
-        return (lambda sql, params: con.execute(sql, list(params or [])).pl()), con.close
+    sandbox = open_sandbox(settings, max_rows=100_000)
+    return (lambda sql, params: sandbox.query(sql, list(params or [])).frame), sandbox.close
 
 
 def write_yearly_report(settings: Settings, fiscal_year: int, out_path: Path | None = None) -> Path:

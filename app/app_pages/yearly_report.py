@@ -4,7 +4,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app.formatting import status_label
+from app.formatting import grade_label, status_label
 from app.ui import ctx
 from warehouse import report
 
@@ -12,9 +12,9 @@ from warehouse import report
 def render() -> None:
     c = ctx()
     st.title(c.t("page_report"))
-    years = list(c.fiscal_years)
-    fiscal_year = st.selectbox(c.t("fiscal_year"), list(reversed(years)), key="report_year",
-                               index=0, format_func=c.fy)
+    years = list(reversed(c.fiscal_years))
+    fiscal_year = st.selectbox(c.t("fiscal_year"), years, key="report_year",
+                               index=years.index(c.fiscal_year), format_func=c.fy)
     st.subheader(c.t("report_title", fy=c.fy(fiscal_year)))
     st.caption(c.t("report_intro"))
     try:
@@ -28,7 +28,7 @@ def render() -> None:
     cols = st.columns(1 + max(1, counts.height))
     cols[0].metric(c.t("measures"), c.t("count_measures", n=measures))
     for col, row in zip(cols[1:], counts.to_dicts()):
-        col.metric(f"{c.t('suggested_grade')} {row['suggested_grade']}", row["len"])
+        col.metric(f"{c.t('suggested_grade')} {grade_label(row['suggested_grade'], c.lang)}", row["len"])
     names = report.COLUMNS_EN if c.lang == "en" else report.COLUMNS_JA
     shown = frame.with_columns(
         (pl.col("achievement_rate") * 100).round(1),
@@ -39,7 +39,6 @@ def render() -> None:
     st.download_button(c.t("download_xlsx"), report.report_workbook_bytes(frame, int(fiscal_year), c.lang),
                        file_name=f"torikumi_jokyo_FY{fiscal_year}.xlsx", key="report_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    st.caption("`warehouse report --fiscal-year " + str(fiscal_year) + "`")
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

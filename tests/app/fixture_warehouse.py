@@ -136,6 +136,10 @@ create table raw.source_load_status as select * from (values
     ('indicator_reports', 4, 60, timestamp '2021-04-10 00:00:00', date '2021-03-31', 0))
     as s(source_table, files_loaded, rows_loaded, last_loaded_at, data_through_date, files_quarantined_open);
 
+create table meta.source_load_status as select * from raw.source_load_status;
+create table main.dim_fiscal_year as
+select unnest([2019, 2020]) as fiscal_year, true as is_complete;
+
 comment on table main.mart_kpi_indicator_progress is 'One row per indicator and fiscal year (synthetic fixture).';
 comment on column main.mart_kpi_indicator_progress.actual_value is 'Actual value of the indicator in the fiscal year.';
 drop schema main_tmp;

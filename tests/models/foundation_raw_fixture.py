@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse.refresh import load_open_data_items
+
 LINEAGE_COLUMNS: list[tuple[str, str]] = [
     ("source_file_name", "varchar"),
     ("source_file_sha256", "varchar"),
@@ -424,6 +426,7 @@ def write_raw_database(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Non
         status_casts = ", ".join(f"cast({name} as {sql_type})" for name, sql_type in LOAD_STATUS_COLUMNS)
         con.execute(f"insert into raw.source_load_status select {status_casts} from incoming_status")
         con.unregister("incoming_status")
+        load_open_data_items(con)
         con.execute("checkpoint")
     finally:
         con.close()

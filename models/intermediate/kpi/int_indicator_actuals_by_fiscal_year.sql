@@ -30,6 +30,12 @@ indicator_reports as (
 
 ),
 
+open_data_items as (
+
+    select * from {{ ref('stg_open_data__items') }}
+
+),
+
 convenience_store_share as (
 
     -- M09-1 コンビニでの諸証明交付率: convenience-store issuances ÷ issuances of all channels × 100
@@ -133,7 +139,7 @@ latest_reports as (
 
 reported_actuals as (
 
-    -- report-kind indicators, and M01-1 オープンデータ項目数 until the open-data catalog export exists:
+    -- report-kind indicators, and M01-1 オープンデータ項目数 for the years IT推進課 has reported:
     -- the value the department reported for the fiscal year
     select
         latest_reports.indicator_id,
@@ -149,7 +155,7 @@ reported_actuals as (
         indicators.source_name,
         case
             when indicators.source_kind = 'system'
-                then {{ dbt.concat(["'fct_indicator_reports: reported value (stand-in until the '", "indicators.source_name", "' export exists)'"]) }}
+                then 'fct_indicator_reports: count reported by the department for the year'
             else 'fct_indicator_reports: reported value'
         end as source_detail
     from latest_reports
@@ -158,6 +164,36 @@ reported_actuals as (
     where
         latest_reports.report_rank = 1
         and (indicators.source_kind = 'report' or indicators.source_name = 'open_data_catalog')
+
+),
+
+open_data_items_in_progress as (
+
+    -- M01-1 オープンデータの項目数, fiscal year in progress (no department report yet): the latest reported
+    -- count plus the datasets this warehouse publishes itself (provisional until IT推進課 reports the year)
+    select
+        'M01-1' as indicator_id,
+        {{ kpi_current_fiscal_year() }} as fiscal_year,
+        latest_count.reported_value + published.item_count as actual_value,
+        cast(null as integer) as months_with_data,
+        cast('{{ var("as_of_date") }}' as date) as data_through_date,
+        'open_data_catalog' as source_name,
+        {{ dbt.concat([
+            "'provisional: FY'",
+            "cast(latest_count.fiscal_year as " ~ dbt.type_string() ~ ")",
+            "' reported count + '",
+            "cast(published.item_count as " ~ dbt.type_string() ~ ")",
+            "' open datasets published by this warehouse (warehouse/open_data.toml)'",
+        ]) }} as source_detail
+    from (
+        select fiscal_year, reported_value
+        from latest_reports
+        where indicator_id = 'M01-1' and report_rank = 1
+        order by fiscal_year desc
+        limit 1
+    ) as latest_count
+    cross join (select count(*) as item_count from open_data_items) as published
+    where latest_count.fiscal_year < {{ kpi_current_fiscal_year() }}
 
 ),
 
@@ -172,6 +208,8 @@ unioned_actuals as (
     select * from gis_maps_per_month
     union all
     select * from reported_actuals
+    union all
+    select * from open_data_items_in_progress
 
 ),
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.refresh import load_open_data_items
+
 LINEAGE_COLUMNS = """
     source_file_name varchar,
     source_file_sha256 varchar,
@@ -212,6 +214,7 @@ def write_synthetic_raw(path: Path, span: SyntheticSpan = SyntheticSpan()) -> No
             """,
             [through, span.quarantined_open_files, through, through, report_through],
         )
+        load_open_data_items(con)
         con.execute("checkpoint")
     finally:
         con.close()

@@ -86,8 +86,20 @@ def test_every_indicator_every_year(built: Path) -> None:
 
 def test_current_year_without_data_is_no_data(built: Path) -> None:
     rows = query(built, "select distinct progress_status from main.mart_kpi_indicator_progress "
-                        "where fiscal_year = 2019")
+                        "where fiscal_year = 2019 and indicator_id <> 'M01-1'")
     assert rows == [("no_data",)]
+
+
+def test_open_data_items_count_toward_m01_in_the_year_in_progress(built: Path) -> None:
+    """M01-1 for the year without a report: the last reported count + the datasets this warehouse publishes."""
+    items = query(built, "select count(*) from raw.open_data_items")[0][0]
+    assert items >= 5
+    last_reported = query(built, "select fiscal_year, actual_value from main.mart_kpi_indicator_progress "
+                                 "where indicator_id = 'M01-1' and fiscal_year < 2019 and actual_value is not null "
+                                 "order by fiscal_year desc limit 1")[0]
+    row = progress(built, "M01-1", 2019)
+    assert row["actual_value"] == last_reported[1] + items
+    assert row["source_detail"].startswith(f"provisional: FY{last_reported[0]} reported count + {items} open datasets")
 
 
 def test_homepage_baseline_matches_plan(built: Path) -> None:
@@ -124,7 +136,7 @@ def test_report_and_milestone_indicators(built: Path) -> None:
     assert progress(built, "M14-1", 2017)["progress_status"] == "at_risk"  # 224: 0.3448 vs 0.4 expected
     assert progress(built, "M02-1", 2017)["progress_status"] == "no_data"
     m01 = progress(built, "M01-1", 2017)
-    assert "stand-in" in m01["source_detail"]
+    assert m01["source_detail"] == "fct_indicator_reports: count reported by the department for the year"
 
 
 def test_forecast_needs_three_years(built: Path) -> None:

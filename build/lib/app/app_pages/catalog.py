@@ -1,0 +1,104 @@
+"""データカタログと品質: every dataset's description, grain, columns and owner; refresh runs; quality; freshness."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from app import queries
+from app.formatting import format_date
+from app.ui import ctx, safe
+
+
+def load_dbt_docs(docs_dir: Path) -> dict[str, dict[str, Any]]:
+    """name -> {description, owner, columns{name: description}, schema} from the published manifest.json."""
+    path = docs_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    docs: dict[str, dict[str, Any]] = {}
+    for node in {**manifest.get("nodes", {}), **manifest.get("sources", {})}.values():
+        if node.get("resource_type") not in ("model", "seed", "source", None):
+            continue
+        meta = {**(node.get("config", {}) or {}).get("meta", {}), **(node.get("meta") or {})}
+        docs[str(node.get("name"))] = {
+            "description": node.get("description") or "",
+            "owner": meta.get("owner") or "",
+            "schema": node.get("schema") or "",
+            "columns": {k: (v or {}).get("description", "") for k, v in (node.get("columns") or {}).items()},
+        }
+    return docs
+
+
+def grain_of(description: str) -> str:
+    """The grain sentence of a description ('One row per …'), as STYLE.md asks every model YAML to state."""
+    for sentence in description.replace("\n", " ").split(". "):
+        if sentence.strip().lower().startswith("one row per") or "1行" in sentence:
+            return sentence.strip().rstrip(".")
+    return ""
+
+
+def render() -> None:
+    c = ctx()
+    st.title(c.t("page_catalog"))
+    docs = load_dbt_docs(c.settings.docs_dir)
+    tables = safe(c, lambda run, catalog: queries.dataset_comments(run))
+    tab_data, tab_runs, tab_quality, tab_fresh = st.tabs(
+        [c.t("datasets"), c.t("refresh_runs"), c.t("quality_results"), c.t("source_freshness")])
+    with tab_data:
+        if tables.is_empty():
+            st.info(c.t("no_rows"))
+        else:
+            rows = []
+            for record in tables.to_dicts():
+                doc = docs.get(record["table_name"], {})
+                description = doc.get("description") or record.get("comment") or ""
+                rows.append({
+                    "schema": record["schema_name"], "table": record["table_name"],
+                    c.t("description"): description, c.t("grain"): grain_of(description),
+                    c.t("owner"): doc.get("owner", ""), "rows (est.)": record.get("row_estimate"),
+                })
+            frame = pl.DataFrame(rows)
+            st.caption(f"{frame.height} datasets ・ dbt docs: "
+                       f"{'◯' if docs else '—'} {c.settings.docs_dir / 'manifest.json'}")
+            st.dataframe(frame.to_pandas(), hide_index=True, width="stretch", key="cat_tables")
+            options = [f"{r['schema']}.{r['table']}" for r in rows]
+            picked = st.selectbox(c.t("columns"), options, key="cat_pick",
+                                  index=options.index("main.mart_kpi_indicator_progress")
+                                  if "main.mart_kpi_indicator_progress" in options else 0)
+            schema, table = picked.split(".", 1)
+            columns = safe(c, lambda run, catalog: queries.column_comments(run, schema, table))
+            doc_columns = docs.get(table, {}).get("columns", {})
+            if not columns.is_empty():
+                columns = columns.with_columns(pl.struct("column_name", "comment").map_elements(
+                    lambda s: doc_columns.get(s["column_name"]) or s["comment"] or "", return_dtype=pl.String)
+                    .alias("description")).drop("comment")
+                st.dataframe(columns.to_pandas(), hide_index=True, width="stretch", key="cat_columns")
+    with tab_runs:
+        runs = safe(c, queries.refresh_runs)
+        if runs.is_empty():
+            st.info(c.t("no_rows"))
+        else:
+            st.dataframe(runs.to_pandas(), hide_index=True, width="stretch", key="cat_runs")
+    with tab_quality:
+        quality = safe(c, queries.quality_results)
+        if quality.is_empty():
+            st.info(c.t("no_rows"))
+        else:
+            passed = int(quality["success"].sum())
+            st.metric(c.t("quality_results"), f"{passed} / {quality.height}")
+            st.dataframe(quality.to_pandas(), hide_index=True, width="stretch", key="cat_quality")
+    with tab_fresh:
+        if c.freshness.is_empty():
+            st.info(c.t("no_rows"))
+        else:
+            st.caption(f"{c.t('data_through')}: {format_date(c.as_of, c.lang)}（as of）")
+            st.dataframe(c.freshness.to_pandas(), hide_index=True, width="stretch", key="cat_fresh")
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -1,0 +1,195 @@
+"""指標の詳細: one indicator's actuals against baseline and target, forecast band, definition and freshness."""
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from app import charts, queries
+from app.formatting import format_date, format_percent, format_value, status_label, unit_label
+from app.ui import PageContext, chart_block, ctx, downloads, not_published, safe, status_line
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)
+
+
+def _first(progress: pl.DataFrame, column: str) -> Any:
+    values = [v for v in progress[column].to_list() if v is not None] if column in progress.columns else []
+    return values[0] if values else None
+
+
+def render() -> None:
+    c = ctx()
+    lang = c.lang
+    st.title(c.t("page_indicator"))
+    indicators = safe(c, queries.indicator_list)
+    if indicators.is_empty():
+        not_published(c, "dim_indicator")
+        return
+    name = "name_en" if lang == "en" else "name_ja"
+    options = indicators["indicator_id"].to_list()
+    names = {i: (f"{sub}: {n}" if sub else n) for i, n, sub in
+             zip(options, indicators[name].to_list(), indicators["sub_item_ja"].to_list())}
+    default = st.query_params.get("indicator", "M13-1")
+    indicator_id = st.selectbox(c.t("indicator"), options, index=options.index(default) if default in options else 0,
+                                format_func=lambda i: f"{i}  {names[i]}", key="ind_pick")
+    definition = safe(c, queries.indicator_definition, indicator_id, default={})
+    progress = safe(c, queries.indicator_progress, indicator_id)
+    unit = definition.get("unit")
+    baseline = _float(definition.get("baseline_value"))
+    if baseline is None and not progress.is_empty():
+        baseline = _float(_first(progress, "effective_baseline_value"))
+    target = _float(definition.get("target_value"))
+    if target is None and not progress.is_empty():
+        target = _float(_first(progress, "effective_target_value"))
+    target_year = definition.get("target_fiscal_year")
+    baseline_year = definition.get("baseline_fiscal_year")
+
+    st.subheader(f"{indicator_id} {names[indicator_id]}")
+    measure = definition.get("measure_name_en" if lang == "en" else "measure_name_ja")
+    st.caption(f"{c.t('measure')} {definition.get('measure_id')}: {measure} ・ {c.t('owner')}: "
+               f"{definition.get('owner_departments_ja') or '—'}")
+    current = progress.filter(pl.col("fiscal_year") == c.fiscal_year) if not progress.is_empty() else progress
+    row = current.to_dicts()[0] if current.height else {}
+    m1, m2, m3, m4, m5 = st.columns(5)
+    m1.metric(f"{c.t('actual')}（{c.fy(c.fiscal_year)}）", format_value(row.get("actual_value"), unit, lang))
+    m2.metric(f"{c.t('baseline')}（{c.fy(baseline_year)}）",
+              format_value(baseline, unit, lang) if definition.get("baseline_value") is not None
+              else str(definition.get("baseline_text_ja") or "—"))
+    m3.metric(f"{c.t('target')}（{c.fy(target_year)}）",
+              format_value(target, unit, lang) if definition.get("target_value") is not None
+              else str(definition.get("target_text_ja") or "—"))
+    m4.metric(c.t("achievement_rate"), format_percent(row.get("achievement_rate"), ratio=True))
+    m5.metric(c.t("status"), status_label(row.get("progress_status"), lang, with_icon=True))
+    source = str(definition.get("source_name") or "")
+    st.caption(status_line(c, (source,), ("mart_kpi_indicator_progress",),
+                           through=row.get("data_through_date"), fresh=row.get("is_data_fresh"),
+                           passed=row.get("passed_quality_checks")))
+    _baseline_and_forecast_notes(c, row, progress, unit)
+
+    if progress.is_empty():
+        not_published(c, "mart_kpi_indicator_progress")
+    else:
+        _yearly(c, indicator_id, names[indicator_id], progress, unit, baseline, target, baseline_year, target_year)
+
+    monthly = safe(c, queries.indicator_monthly, indicator_id)
+    if not monthly.is_empty():
+        _monthly(c, monthly, unit)
+
+    st.markdown(f"**{c.t('definition')}**")
+    rows = [
+        (c.t("indicator"), definition.get(name) or "—"),
+        (c.t("unit"), unit_label(unit, lang) or "—"),
+        (c.t("owner"), definition.get("owner_departments_ja") or "—"),
+        (c.t("source"), f"{definition.get('source_kind') or ''} / {source or '—'}"),
+        (c.t("formula"), row.get("source_detail") or _first(progress, "source_detail") or "—"),
+        (c.t("baseline"), f"{definition.get('baseline_text_ja') or '—'}（{c.fy(baseline_year)}）"),
+        (c.t("target"), f"{definition.get('target_text_ja') or '—'}（{c.fy(target_year)}）"),
+        ("※", definition.get("note_ja") or "—"),
+        (c.t("data_through"), format_date(row.get("data_through_date"), lang)),
+    ]
+    st.table(pl.DataFrame({c.t("metric"): [r[0] for r in rows], "": [str(r[1]) for r in rows]})
+             .to_pandas().set_index(c.t("metric")))
+
+
+def _baseline_and_forecast_notes(c: PageContext, row: dict[str, Any], progress: pl.DataFrame, unit: Any) -> None:
+    """Say whether our recomputed baseline matches the plan's and where the trend leads."""
+    notes = []
+    recomputed = _first(progress, "baseline_actual_value") if not progress.is_empty() else None
+    if recomputed is not None:
+        matches = _first(progress, "baseline_matches_plan")
+        verdict = "" if matches is None else ("（◯ " + c.t("baseline_matches") + "）" if matches
+                                              else "（× " + c.t("baseline_differs") + "）")
+        notes.append(f"{c.t('baseline_check')}: {format_value(recomputed, unit, c.lang, exact=True)}{verdict}")
+    if row.get("forecast_target_year_value") is not None:
+        reach = row.get("will_reach_target_forecast")
+        notes.append(f"{c.t('forecast')}: {format_value(row['forecast_target_year_value'], unit, c.lang)}"
+                     f"（{format_value(row.get('forecast_lower'), unit, c.lang)}〜"
+                     f"{format_value(row.get('forecast_upper'), unit, c.lang)}）"
+                     + ("" if reach is None else " ・ " + c.t("forecast_reach" if reach else "forecast_miss")))
+    if notes:
+        st.caption(" ／ ".join(notes))
+
+
+def _yearly(c: PageContext, indicator_id: str, title: str, progress: pl.DataFrame, unit: Any,
+            baseline: float | None, target: float | None, baseline_year: Any, target_year: Any) -> None:
+    lang = c.lang
+    years = progress.select("fiscal_year", "actual_value")
+    recomputed = _first(progress, "baseline_actual_value")
+    if recomputed is not None and baseline_year is not None and baseline_year not in years["fiscal_year"].to_list():
+        years = pl.concat([pl.DataFrame({"fiscal_year": [int(baseline_year)], "actual_value": [float(recomputed)]},
+                                        schema=years.schema), years])
+    years = years.with_columns(pl.col("fiscal_year").map_elements(c.fy, return_dtype=pl.String)
+                               .alias("fiscal_year_label"))
+    forecast = _forecast_frame(c, progress, target_year)
+    labels = {"actual": c.t("actual"),
+              "baseline": f"{c.t('baseline')} {format_value(baseline, unit, lang)}",
+              "target": f"{c.t('target')} {format_value(target, unit, lang)}（{c.fy(target_year)}）"}
+    chart = charts.indicator_chart(years, forecast, baseline, target, labels, unit_label(unit, lang) or "")
+    last = progress.drop_nulls("actual_value").tail(1).to_dicts()
+    summary = (f"{title}: " + (
+        f"{c.fy(last[0]['fiscal_year'])} {c.t('actual')} {format_value(last[0]['actual_value'], unit, lang)}"
+        if last else c.t("no_rows")) + f"、{c.t('target')} {format_value(target, unit, lang)}（{c.fy(target_year)}）")
+    table = progress.select(
+        pl.col("fiscal_year").map_elements(c.fy, return_dtype=pl.String).alias(c.t("fiscal_year")),
+        pl.col("actual_value").alias(c.t("actual")),
+        pl.col("effective_target_value").alias(c.t("target")),
+        (pl.col("achievement_rate") * 100).round(1).alias(c.t("achievement_rate") + " (%)"),
+        (pl.col("expected_progress_rate") * 100).round(1).alias(c.t("expected_progress") + " (%)"),
+        pl.col("progress_status").map_elements(lambda s: status_label(s, lang), return_dtype=pl.String)
+        .alias(c.t("status")),
+        pl.col("forecast_target_year_value").alias(c.t("forecast")),
+        pl.col("data_through_date").alias(c.t("data_through")),
+        pl.col("passed_quality_checks").alias(c.t("quality_passed")),
+    )
+    st.markdown(f"**{c.t('yearly')}**")
+    chart_block(c, chart, table, summary, "ind_years")
+    downloads(c, table, f"indicator_{indicator_id}", "ind")
+
+
+def _monthly(c: PageContext, monthly: pl.DataFrame, unit: Any) -> None:
+    lang = c.lang
+    series = {"actual_value_month": c.t("month_value"), "actual_value_fytd": c.t("fytd_value"),
+              "target_value_fytd": c.t("fytd_target")}
+    long = (monthly.unpivot(index="month_start_date", on=list(series), variable_name="series", value_name="value")
+            .with_columns(pl.col("series").replace_strict(series), pl.col("value").cast(pl.Float64)).drop_nulls("value"))
+    st.markdown(f"**{c.t('monthly')}**")
+    chart = charts.monthly_line(long, "value", unit_label(unit, lang) or c.t("actual"), color="series",
+                                color_title="")
+    latest = monthly.tail(1).to_dicts()[0]
+    summary = (f"{latest['month_start_date']:%Y/%m}: {c.t('month_value')} "
+               f"{format_value(latest['actual_value_month'], unit, lang)}、{c.t('fytd_value')} "
+               f"{format_value(latest['actual_value_fytd'], unit, lang)}、{c.t('fytd_target')} "
+               f"{format_value(latest['target_value_fytd'], unit, lang)}")
+    table = monthly.select(
+        pl.col("month_start_date").alias(c.t("month")), pl.col("actual_value_month").alias(c.t("month_value")),
+        pl.col("actual_value_fytd").alias(c.t("fytd_value")), pl.col("target_value_fytd").alias(c.t("fytd_target")))
+    chart_block(c, chart, table, summary, "ind_months")
+
+
+def _forecast_frame(c: PageContext, progress: pl.DataFrame, target_year: object) -> pl.DataFrame:
+    """Band from the last actual to the target year: (label, fiscal_year, value, lower, upper)."""
+    schema = {"fiscal_year_label": pl.String, "fiscal_year": pl.Int64, "value": pl.Float64,
+              "lower": pl.Float64, "upper": pl.Float64}
+    known = progress.drop_nulls("actual_value")
+    if known.is_empty() or target_year is None:
+        return pl.DataFrame(schema=schema)
+    last = known.tail(1).to_dicts()[0]
+    if last.get("forecast_target_year_value") is None or int(target_year) <= int(last["fiscal_year"]):
+        return pl.DataFrame(schema=schema)
+    actual = float(last["actual_value"])
+    value = float(last["forecast_target_year_value"])
+    lower, upper = last.get("forecast_lower"), last.get("forecast_upper")
+    return pl.DataFrame({
+        "fiscal_year_label": [c.fy(last["fiscal_year"]), c.fy(target_year)],
+        "fiscal_year": [int(last["fiscal_year"]), int(target_year)],
+        "value": [actual, value],
+        "lower": [actual, float(lower) if lower is not None else value],
+        "upper": [actual, float(upper) if upper is not None else value],
+    }, schema=schema)
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -1,0 +1,117 @@
+"""計画の概要: the 35 measures by basic goal and focus strategy, with status, suggested grade and trend."""
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import streamlit as st
+
+from app import charts, queries
+from app.formatting import STATUS_ORDER, grade_label, normalize_status, status_label
+from app.ui import chart_block, ctx, safe, status_line
+
+INDICATOR_SOURCES = ("indicator_reports", "certificate_issuances", "web_page_views_daily", "gis_events")
+GRADES = ("AA", "A", "B", "C", "not_evaluable")
+
+
+def split_departments(text: str | None) -> list[str]:
+    """'文化・国際交流課、生涯学習課' -> two departments; 'ほか' suffixes dropped."""
+    if not text:
+        return []
+    return [p.strip().removesuffix("ほか") for p in re.split(r"[、,\s]+", text) if p.strip()]
+
+
+def render() -> None:
+    c = ctx()
+    lang = c.lang
+    st.title(c.t("page_overview"))
+    st.caption(f"{c.t('fiscal_year')}: {c.fy(c.fiscal_year)}")
+    measures = safe(c, queries.measures_overview, c.fiscal_year)
+    if measures.is_empty():
+        st.info(c.t("no_rows"))
+        return
+    trends = safe(c, queries.measure_trends)
+    measures = measures.with_columns(
+        pl.col("measure_id").cast(pl.Int64),
+        pl.col("measure_status").map_elements(normalize_status, return_dtype=pl.String).alias("status_key"),
+    )
+    if not trends.is_empty():
+        measures = measures.join(trends, on="measure_id", how="left")
+    else:
+        measures = measures.with_columns(pl.lit(None, dtype=pl.List(pl.Float64)).alias("trend"))
+
+    name = "measure_name_en" if lang == "en" else "measure_name_ja"
+    goal_col = "goal_name_en" if lang == "en" else "goal_name_ja"
+    strategy_col = "strategy_name_en" if lang == "en" else "strategy_name_ja"
+    departments = sorted({d for text in measures["owner_departments_ja"].to_list() for d in split_departments(text)})
+    goals = [g for g in measures.sort("main_goal_id")[goal_col].unique(maintain_order=True).to_list() if g]
+    strategies = [s for s in measures.sort("strategy_id")[strategy_col].unique(maintain_order=True).to_list() if s]
+
+    f1, f2, f3, f4 = st.columns(4)
+    pick_dept = f1.multiselect(c.t("filter_department"), departments, key="ov_dept")
+    pick_goal = f2.multiselect(c.t("filter_goal"), goals, key="ov_goal")
+    pick_strategy = f3.multiselect(c.t("filter_strategy"), strategies, key="ov_strategy")
+    pick_status = f4.multiselect(c.t("filter_status"), list(STATUS_ORDER), key="ov_status",
+                                 format_func=lambda s: status_label(s, lang, with_icon=True))
+    view = measures
+    if pick_dept:
+        view = view.filter(pl.col("owner_departments_ja").map_elements(
+            lambda text: any(d in split_departments(text) for d in pick_dept), return_dtype=pl.Boolean))
+    if pick_goal:
+        view = view.filter(pl.col(goal_col).is_in(pick_goal))
+    if pick_strategy:
+        view = view.filter(pl.col(strategy_col).is_in(pick_strategy))
+    if pick_status:
+        view = view.filter(pl.col("status_key").is_in(pick_status))
+
+    counts = {s: view.filter(pl.col("status_key") == s).height for s in STATUS_ORDER}
+    cols = st.columns(len(STATUS_ORDER) + 1)
+    cols[0].metric(c.t("measures"), c.t("count_measures", n=view.height))
+    for col, status in zip(cols[1:], STATUS_ORDER):
+        col.metric(status_label(status, lang, with_icon=True), counts[status])
+    st.caption(status_line(c, INDICATOR_SOURCES, ("mart_kpi_indicator_progress", "mart_plan_measure_status")))
+    grade_counts = {g: view.filter(pl.col("suggested_grade") == g).height for g in GRADES}
+    grade_text = (" ・ ".join(f"{grade_label(g, lang)} {grade_counts[g]}" for g in GRADES if grade_counts[g]))
+    decided = view.filter(pl.col("is_human_decision")).height
+    st.markdown(f"**{c.t('suggested_grade')}**: {grade_text}"
+                + (f"（{c.t('human_decisions', n=decided)}）" if decided else ""))
+
+    labels = {s: status_label(s, lang) for s in STATUS_ORDER}
+    count_frame = pl.DataFrame({"status_label": [labels[s] for s in STATUS_ORDER],
+                                "measure_count": [counts[s] for s in STATUS_ORDER]})
+    summary = "、".join(f"{labels[s]} {counts[s]}" for s in STATUS_ORDER if counts[s]) if lang == "ja" else \
+        ", ".join(f"{labels[s]} {counts[s]}" for s in STATUS_ORDER if counts[s])
+    summary = f"{c.fy(c.fiscal_year)}: {c.t('count_measures', n=view.height)} — {summary}"
+    chart_block(c, charts.status_counts_bar(count_frame, labels, c.t("status_counts"), c.t("measures")),
+                count_frame.rename({"status_label": c.t("status"), "measure_count": c.t("measures")}),
+                summary, "ov_status")
+
+    reason = "grade_reason_en" if lang == "en" else "grade_reason_ja"
+    for goal in goals:
+        block = view.filter(pl.col(goal_col) == goal)
+        if block.is_empty():
+            continue
+        st.subheader(f"{c.t('filter_goal')}: {goal}")
+        table = block.select(
+            pl.col("measure_id").alias(c.t("measure_no")),
+            pl.col(name).alias(c.t("measure")),
+            pl.col(strategy_col).fill_null(c.t("no_strategy")).alias(c.t("filter_strategy")),
+            pl.col("owner_departments_ja").alias(c.t("filter_department")),
+            pl.col("status_key").map_elements(lambda s: status_label(s, lang, with_icon=True),
+                                              return_dtype=pl.String).alias(c.t("status")),
+            pl.col("suggested_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
+            .alias(c.t("suggested_grade")),
+            pl.col(reason).fill_null("").alias(c.t("grade_reason")),
+            pl.col("trend").alias(c.t("trend")),
+        )
+        height = 38 + 35 * block.height  # every measure visible without an inner scrollbar
+        st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"ov_goal_{goal}", height=height,
+                     column_config={
+                         c.t("measure_no"): st.column_config.NumberColumn(c.t("measure_no"), width=40),
+                         c.t("measure"): st.column_config.TextColumn(c.t("measure"), width="large"),
+                         c.t("grade_reason"): st.column_config.TextColumn(c.t("grade_reason"), width="large"),
+                         c.t("trend"): st.column_config.LineChartColumn(c.t("trend"), y_min=0, y_max=150)})
+
+
+if __name__ == "__main__":  # Streamlit runs page files as __main__
+    render()

@@ -1,0 +1,234 @@
+"""UI strings in Japanese (default) and English; pages call t(key, lang) instead of writing literals."""
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # app shell
+    "app_title": ("板橋区 ICT推進・活用計画 ダッシュボード", "Itabashi ICT Plan 2020 dashboard"),
+    "language": ("言語", "Language"),
+    "era": ("年度表示", "Fiscal year format"),
+    "era_wareki": ("和暦", "Japanese era"),
+    "era_seireki": ("西暦", "Western"),
+    "fiscal_year": ("年度", "Fiscal year"),
+    "published_version": ("公開版", "Published version"),
+    "published_at": ("公開日時", "Published at"),
+    "data_through": ("データ時点", "Data through"),
+    "freshness": ("データの鮮度", "Data freshness"),
+    "fresh": ("最新", "fresh"),
+    "stale": ("更新遅れ", "stale"),
+    "quality_passed": ("品質チェック合格", "Quality checks passed"),
+    "quality_failed": ("品質チェック不合格", "Quality checks failed"),
+    "quality_unknown": ("品質チェック結果なし", "No quality result"),
+    "table_alt": ("表で見る", "Show as table"),
+    "summary": ("要約", "Summary"),
+    "download_csv": ("CSVをダウンロード", "Download CSV"),
+    "download_xlsx": ("Excelをダウンロード", "Download Excel"),
+    "not_published": ("このデータはまだ公開されていません（{table}）。", "This data is not published yet ({table})."),
+    "query_failed": (
+        "このデータを読み込めませんでした。しばらくしてから再読み込みしてください。（{detail}）",
+        "Could not read this data. Please reload in a moment. ({detail})",
+    ),
+    "no_rows": ("該当するデータがありません。", "No matching data."),
+    "source": ("出典", "Source"),
+    # empty warehouse
+    "empty_title": ("まだデータが公開されていません", "No data has been published yet"),
+    "empty_body": (
+        "データウェアハウス（{path}）が見つからないか、空です。最初の更新を実行してください:\n\n"
+        "- デモデータで試す: `make run` または `warehouse demo`\n"
+        "- 実データを取り込む: 各課のファイルを `landing/` に置いて `warehouse refresh`\n\n"
+        "公開が終わると、このページを再読み込みするだけで表示されます（再起動は不要です）。",
+        "The warehouse ({path}) is missing or empty. Run the first refresh:\n\n"
+        "- Try it with demo data: `make run` or `warehouse demo`\n"
+        "- Load real data: drop the departments' files into `landing/` and run `warehouse refresh`\n\n"
+        "Once published, just reload this page (no restart needed).",
+    ),
+    # pages
+    "page_overview": ("計画の概要", "Plan overview"),
+    "page_indicator": ("指標の詳細", "Indicator detail"),
+    "page_certificates": ("証明書交付", "Certificates"),
+    "page_homepage": ("ホームページ", "Website"),
+    "page_gis": ("GIS", "GIS"),
+    "page_energy": ("エネルギー", "Energy"),
+    "page_previous": ("前計画の評価", "Previous plan"),
+    "page_catalog": ("データカタログと品質", "Data catalog and quality"),
+    "page_report": ("年次報告", "Yearly report"),
+    "page_sql": ("SQLコンソール", "SQL console"),
+    "page_open_data": ("オープンデータ", "Open data"),
+    # overview
+    "filter_department": ("所管課", "Department"),
+    "filter_goal": ("基本目標", "Basic goal"),
+    "filter_strategy": ("重点戦略", "Focus strategy"),
+    "filter_status": ("状況", "Status"),
+    "measures": ("推進施策", "Measures"),
+    "measure": ("施策", "Measure"),
+    "measure_no": ("No.", "No."),
+    "status": ("状況", "Status"),
+    "suggested_grade": ("評価(案)", "Suggested grade"),
+    "grade_reason": ("評価の理由", "Reason"),
+    "trend": ("推移（達成率）", "Trend (achievement)"),
+    "count_measures": ("{n}施策", "{n} measures"),
+    "status_counts": ("状況別の施策数", "Measures by status"),
+    "no_strategy": ("（重点戦略なし）", "(no focus strategy)"),
+    "human_decisions": ("うち{n}件は所管課・IT推進課の判断による", "{n} decided by the departments"),
+    "latest_complete_year": ("既定は実績のそろった最新年度", "Default: latest complete year with actuals"),
+    # indicator
+    "indicator": ("指標", "Indicator"),
+    "actual": ("実績", "Actual"),
+    "baseline": ("現状（基準値）", "Baseline"),
+    "target": ("目標", "Target"),
+    "target_year": ("目標年度", "Target year"),
+    "achievement_rate": ("達成率", "Achievement"),
+    "expected_progress": ("期待進捗", "Expected progress"),
+    "forecast": ("予測（目標年度）", "Forecast (target year)"),
+    "forecast_band": ("予測の幅", "Forecast range"),
+    "definition": ("定義", "Definition"),
+    "unit": ("単位", "Unit"),
+    "owner": ("所管課", "Owner"),
+    "formula": ("算出方法", "Formula"),
+    "monthly": ("月別の実績", "Monthly actuals"),
+    "month_value": ("月の値", "Month"),
+    "fytd_value": ("年度累計・年度内の値", "Fiscal year to date"),
+    "fytd_target": ("年度の目標線", "Target path for the year"),
+    "baseline_check": ("基準値の再計算", "Baseline recomputed"),
+    "baseline_matches": ("計画の現状値と一致", "matches the plan"),
+    "baseline_differs": ("計画の現状値と不一致", "differs from the plan"),
+    "forecast_reach": ("このままの傾向で目標に届く見込み", "On the current trend the target will be reached"),
+    "forecast_miss": ("このままの傾向では目標に届かない見込み", "On the current trend the target will be missed"),
+    "yearly": ("年度別の実績", "Actuals by fiscal year"),
+    "month": ("月", "Month"),
+    # certificates
+    "channel": ("交付方法", "Channel"),
+    "certificate_type": ("証明書種別", "Certificate type"),
+    "office": ("窓口", "Office"),
+    "issued_count": ("交付件数", "Certificates issued"),
+    "conv_share": ("コンビニ交付率", "Convenience-store share"),
+    "conv_count": ("コンビニ交付件数", "Convenience-store issuances"),
+    "share": ("割合", "Share"),
+    "unit_items": ("件", ""),
+    "mynumber_title": ("マイナンバーカード交付率（板橋区・実データ）", "My Number card uptake (Itabashi, real data)"),
+    "mynumber_rate": ("交付率", "Uptake rate"),
+    "mynumber_missing": (
+        "マイナンバーカードの実データが見つかりません（{path}）。共有データフォルダを確認してください。",
+        "The real My Number card data was not found ({path}). Check the shared data folder.",
+    ),
+    "wards_title": ("特別区23区のカード交付率（2022年12月31日・実データ）", "Card uptake in the 23 special wards (2022-12-31, real data)"),
+    "ward": ("区", "Ward"),
+    "attribution_mynumber": (
+        "出典: 総務省公表値（codeforjapan/mynumbercard_statistics による集約、MIT）",
+        "Source: Ministry figures collected by codeforjapan/mynumbercard_statistics (MIT)",
+    ),
+    # homepage
+    "page_views": ("アクセス数", "Accesses"),
+    "target_ratio": ("目標に対する割合", "Share of target"),
+    "months_so_far": ("か月分", " months so far"),
+    "months": ("月数", "Months"),
+    "fy_cumulative": ("年度累計", "Fiscal-year total"),
+    "by_year": ("年度別アクセス件数", "Accesses by fiscal year"),
+    "baseline_year_actual": ("基準年度の実績", "Baseline-year actual"),
+    "top_pages": ("よく見られたページ", "Top pages"),
+    "page": ("ページ", "Page"),
+    "device": ("デバイス", "Device"),
+    "device_mix": ("デバイス別の割合", "Device mix"),
+    # gis
+    "logins_per_day": ("ログイン数（日平均）", "Logins per day"),
+    "maps_per_month": ("地図表示数（月）", "Maps opened per month"),
+    "department": ("所属", "Department"),
+    "logins": ("ログイン数", "Logins"),
+    "business_days": ("稼働日数", "Business days"),
+    "map_opens": ("地図表示数", "Maps opened"),
+    "maps_by_department": ("所属別の地図表示数", "Maps opened by department"),
+    "departments_suffix": ("所属", " departments"),
+    # energy
+    "facility": ("施設", "Facility"),
+    "electricity": ("電気（kWh）", "Electricity (kWh)"),
+    "gas": ("ガス（m³）", "Gas (m³)"),
+    "water": ("水道（m³）", "Water (m³)"),
+    "co2": ("CO₂（kg）", "CO₂ (kg)"),
+    "yoy": ("前年同月比", "Year on year"),
+    "yoy_year": ("前年度比", "Change from previous year"),
+    "facilities": ("施設数", "Facilities"),
+    "facilities_suffix": ("施設", " facilities"),
+    "top_consumers": ("使用量の多い施設", "Top consumers"),
+    "facility_map": ("施設の位置", "Facility locations"),
+    "metric": ("項目", "Measure"),
+    # previous plan
+    "table1": ("表1 第3次電子区役所推進計画の評価別事業数", "Table 1: projects of the 3rd e-ward plan by grade"),
+    "grade": ("評価", "Grade"),
+    "criterion": ("基準", "Criterion"),
+    "project_count": ("事業数", "Projects"),
+    "projects": ("事業一覧（76事業）", "Projects (76)"),
+    "total": ("合計", "Total"),
+    "printed_count": ("計画書の表1", "As printed in Table 1"),
+    "table1_matches": ("76事業の一覧から数え直した件数は計画書の表1と一致", "Recounted from the 76 projects: matches the printed Table 1"),
+    "table1_differs": ("数え直した件数が計画書の表1と一致しません", "Recounted numbers differ from the printed Table 1"),
+    "section": ("分野", "Section"),
+    "project": ("事業名", "Project"),
+    # catalog
+    "datasets": ("データセット", "Datasets"),
+    "refresh_runs": ("更新の履歴", "Refresh runs"),
+    "quality_results": ("品質チェックの結果", "Quality results"),
+    "source_freshness": ("取込元ごとの鮮度", "Freshness per source"),
+    "columns": ("列", "Columns"),
+    "description": ("説明", "Description"),
+    "grain": ("粒度", "Grain"),
+    # report
+    "report_title": ("『ICT推進・活用計画2020』の取り組み状況（{fy}）", "Progress of the ICT Plan 2020 ({fy})"),
+    "report_intro": (
+        "計画のPDCAサイクルの評価（Check）段階で公表する取り組み状況の案です。評価(案)は指標の実績から算出した"
+        "目安で、所管課のコメント欄は空欄です。",
+        "Draft of the yearly progress report (the Check step of the plan's PDCA cycle). Suggested grades are "
+        "computed from the indicators; the department comment column is left empty.",
+    ),
+    "department_comment": ("所管課コメント", "Department comment"),
+}
+
+LANGS: tuple[str, ...] = ("ja", "en")
+
+
+def t(key: str, lang: str = "ja", **kwargs: object) -> str:
+    """The string for key in lang (falls back to Japanese, then to the key itself so gaps are visible)."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**kwargs) if kwargs else text
+
+
+CHANNEL_NAMES: dict[str, tuple[str, str]] = {
+    "counter": ("窓口", "Counter"),
+    "kiosk": ("自動交付機", "Kiosk"),
+    "convenience_store": ("コンビニ交付", "Convenience store"),
+    "post": ("郵送", "Post"),
+    "online": ("オンライン", "Online"),
+}
+CERTIFICATE_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "residence": ("住民票の写し", "Residence certificate"),
+    "seal": ("印鑑登録証明書", "Seal registration"),
+    "tax_assessment": ("課税(非課税)証明書", "Tax assessment"),
+    "tax_payment": ("納税証明書", "Tax payment"),
+    "family_register": ("戸籍証明書", "Family register"),
+    "residence_record": ("住民票記載事項証明書", "Residence record"),
+}
+OFFICE_NAMES: dict[str, tuple[str, str]] = {
+    "honcho": ("本庁舎", "Main office"),
+    "akatsuka": ("赤塚区民事務所", "Akatsuka"),
+    "itabashi": ("板橋区民事務所", "Itabashi"),
+    "kamiitabashi": ("上板橋区民事務所", "Kami-itabashi"),
+    "shimura": ("志村区民事務所", "Shimura"),
+    "takashimadaira": ("高島平区民事務所", "Takashimadaira"),
+    "tokiwadai": ("常盤台区民事務所", "Tokiwadai"),
+    "none": ("窓口外", "Not at an office"),
+}
+DEVICE_NAMES: dict[str, tuple[str, str]] = {
+    "pc": ("パソコン", "PC"),
+    "smartphone": ("スマートフォン", "Smartphone"),
+    "tablet": ("タブレット", "Tablet"),
+    "other": ("その他", "Other"),
+}
+
+
+def code_name(mapping: dict[str, tuple[str, str]], code: object, lang: str = "ja") -> str:
+    """Display name of a lake code (channel, certificate type, office, device); unknown codes shown as is."""
+    pair = mapping.get(str(code))
+    if pair is None:
+        return str(code)
+    return pair[1] if lang == "en" else pair[0]

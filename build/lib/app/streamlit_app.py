@@ -1,0 +1,117 @@
+"""Entry point: page config, sidebar switches, header, navigation. Pages only render (app/app_pages/)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run app/streamlit_app.py` puts only app/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st
+
+from app import connection, queries
+from app.formatting import fiscal_year_label, format_date
+from app.i18n import t
+from app.ui import CTX_KEY, PageContext
+
+PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+
+st.set_page_config(layout="wide", page_title="板橋区 ICT推進・活用計画 ダッシュボード", page_icon=None)
+
+
+def sidebar_switches() -> tuple[str, str]:
+    """言語 and 年度表示 switches; their state survives page changes."""
+    lang = st.sidebar.radio("言語 / Language", ["ja", "en"], key="lang", horizontal=True,
+                            format_func=lambda code: {"ja": "日本語", "en": "English"}[code])
+    era = st.sidebar.radio(t("era", lang), ["wareki", "seireki"], key="era", horizontal=True,
+                           format_func=lambda code: t(f"era_{code}", lang))
+    return lang, era
+
+
+def empty_page(lang: str, path: Path, detail: str = "") -> None:
+    """Friendly first-run page instead of a traceback."""
+    st.title(t("app_title", lang))
+    st.info(f"### {t('empty_title', lang)}\n\n" + t("empty_body", lang, path=path))
+    if detail:
+        st.caption(detail)
+
+
+def build_context(lang: str, era: str) -> PageContext | None:
+    """Open (or reuse) the sandbox of the published version and read what every page shares."""
+    config = connection.settings()
+    file_key = connection.published_file_key(config.published_path)
+    if file_key is None:
+        return None
+    run = connection.make_runner(config, file_key)
+    catalog = queries.load_catalog(run)
+    if queries.is_empty_warehouse(catalog):
+        return None
+    year_rows = queries.fiscal_years(run, catalog)
+    if year_rows.is_empty():
+        return None
+    years = tuple(int(y) for y in year_rows["fiscal_year"].to_list())
+    options = list(reversed(years))
+    default_year = queries.default_fiscal_year(year_rows)
+    chosen = st.sidebar.selectbox(t("fiscal_year", lang), options, index=options.index(default_year),
+                                  key="fiscal_year_switch", format_func=lambda y: fiscal_year_label(y, era, lang))
+    version = {**connection.published_version_info(config), **queries.warehouse_version(run, catalog)}
+    return PageContext(lang=lang, era=era, settings=config, run=run, catalog=catalog, fiscal_years=years,
+                       fiscal_year=int(chosen if chosen is not None else default_year), version=version,
+                       freshness=queries.source_freshness(run, catalog),
+                       quality=queries.quality_by_table(run, catalog), default_fiscal_year=default_year)
+
+
+def header(c: PageContext) -> None:
+    """Title plus the published version and overall data freshness, on every page."""
+    st.markdown(f"#### {c.t('app_title')}")
+    version = c.version.get("version_id") or c.version.get("run_id") or "—"
+    published = c.version.get("published_at") or c.version.get("built_at")
+    through = None
+    if not c.freshness.is_empty() and "data_through_date" in c.freshness.columns:
+        dates = [d for d in c.freshness["data_through_date"].to_list() if d is not None]
+        through = max(dates) if dates else None
+    passed = all(c.quality.values()) if c.quality else None
+    quality = {True: "◯ " + c.t("quality_passed"), False: "× " + c.t("quality_failed"),
+               None: c.t("quality_unknown")}[passed]
+    published_text = format_date(str(published)[:10], c.lang) if published else "—"
+    st.caption(f"{c.t('published_version')}: `{version}` ・ {c.t('published_at')}: {published_text} ・ "
+               f"{c.t('data_through')}: {format_date(through, c.lang)} ・ {quality}")
+
+
+def navigation(lang: str) -> st.navigation:
+    """All pages, titled in the chosen language; the SQL / open-data pages when their files exist."""
+    spec = [("overview", "page_overview", "🗂️"), ("indicator", "page_indicator", "📈"),
+            ("certificates", "page_certificates", "🪪"), ("homepage", "page_homepage", "🌐"), ("gis", "page_gis", "🗺️"),
+            ("energy", "page_energy", "⚡"), ("previous_plan", "page_previous", "📜"), ("catalog", "page_catalog", "📚"),
+            ("yearly_report", "page_report", "📝")]
+    pages = [st.Page(f"app_pages/{name}.py", title=t(key, lang), url_path=name, default=name == "overview")
+             for name, key, icon in spec]
+    for file_name, key, url in (("sql_console.py", "page_sql", "sql_console"),
+                                ("open_data.py", "page_open_data", "open_data")):
+        if (PAGES_DIR / file_name).exists():
+            pages.append(st.Page(f"app_pages/{file_name}", title=t(key, lang), url_path=url))
+    return st.navigation(pages)
+
+
+def main() -> None:
+    lang, era = sidebar_switches()
+    config = connection.settings()
+    try:
+        context = build_context(lang, era)
+    except Exception as exc:  # noqa: BLE001 - unreadable file (e.g. mid-publish): friendly page, not a trace
+        detail = type(exc).__name__
+        st.navigation([st.Page(lambda: empty_page(lang, config.published_path, detail),
+                               title=t("empty_title", lang), url_path="welcome")]).run()
+        return
+    if context is None:
+        st.navigation([st.Page(lambda: empty_page(lang, config.published_path), title=t("empty_title", lang),
+                               url_path="welcome")]).run()
+        return
+    st.session_state[CTX_KEY] = context
+    page = navigation(lang)
+    header(context)
+    page.run()
+
+
+main()

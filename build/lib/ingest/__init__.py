@@ -1,0 +1,135 @@
+"""Ingest: landing files → validated, anonymised Parquet lake (bad files → quarantine/). See ingest/README.md."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ingest import certificates, energy, gis, indicator_reports, web_access
+from ingest.common import lake
+from ingest.common.contract import Contract
+from ingest.common.findings import Finding, Rejected
+from ingest.common.pipeline import (
+    CHUNK_ROWS,
+    Context,
+    FileOutcome,
+    IngestReport,
+    KindSpec,
+    commit,
+    now_utc,
+    stage_file,
+)
+from ingest.dbt_sources import render_dbt_sources, write_dbt_sources_yaml
+
+KINDS: dict[str, KindSpec] = {
+    spec.kind: spec for spec in (certificates.SPEC, web_access.SPEC, gis.SPEC, energy.SPEC, indicator_reports.SPEC)
+}
+CONTRACTS: dict[str, Contract] = {table: contract for spec in KINDS.values() for table, contract in spec.contracts.items()}
+SUFFIXES = {".csv", ".tsv", ".txt", ".log", ".xlsx"}
+
+__all__ = [
+    "CONTRACTS", "KINDS", "FileOutcome", "IngestReport", "ingest_file", "ingest_landing", "render_dbt_sources",
+    "write_dbt_sources_yaml",
+]
+
+
+def _salt(settings: Any) -> bytes:
+    """The IP-hashing salt (WAREHOUSE_INGEST_SALT_FILE or [ingest] salt_file), created on first use."""
+    configured = os.environ.get("WAREHOUSE_INGEST_SALT_FILE") or str(settings.get("ingest", "salt_file"))
+    return lake.ensure_salt(configured)
+
+
+def _quarantine(settings: Any, path: Path, sha256: str, kind: str, error: Rejected, outcome: FileOutcome) -> None:
+    """Move a refused file and its report into quarantine; nothing from it reaches the lake."""
+    report = {"file": path.name, "kind": kind, "sha256": sha256,
+              "findings": [finding.to_dict() for finding in error.findings], "message": error.message}
+    target = lake.quarantine(settings.quarantine_dir, path, sha256, report)
+    outcome.status = "quarantined"
+    outcome.message = error.message
+    outcome.findings = report["findings"]
+    outcome.path = str(target)
+
+
+def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[dict[str, Any]],
+             chunk_rows: int, today: date | None) -> tuple[FileOutcome, list[dict[str, Any]]]:
+    """Hash, skip if known, stage, commit or quarantine one file; returns the outcome and the new manifest."""
+    stat = path.stat()
+    known_by_stat = next((row for row in manifest if row["path"] == str(path) and row["size_bytes"] == stat.st_size
+                          and row["mtime_ns"] == stat.st_mtime_ns), None)
+    sha256 = known_by_stat["sha256"] if known_by_stat else lake.file_sha256(path)
+    outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
+    known = known_by_stat or next((row for row in manifest if row["sha256"] == sha256), None)
+    if known is not None:
+        outcome.tables, outcome.fiscal_months = list(known["tables"]), list(known["fiscal_months"])
+        outcome.message = f"{path.name}: already loaded (same SHA-256 as {known['file_name']}); nothing to do."
+        return outcome, manifest
+    spec = KINDS[kind]
+    loaded_at = now_utc()
+    ctx = Context(path=path, sha256=sha256, kind=kind, today=today or date.today(), loaded_at=loaded_at,
+                  salt=_salt(settings), settings=settings)
+    staging = settings.build_dir / "ingest_staging" / sha256[:16]
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        limit = int(settings.get("ingest", "max_file_megabytes")) * 1024 * 1024
+        if stat.st_size > limit:
+            raise Rejected(f"{path.name}: {stat.st_size / 1e6:.0f} MB is above max_file_megabytes; split the file.",
+                           [Finding(0, None, "file too large")])
+        staged = stage_file(spec, ctx, staging, chunk_rows=chunk_rows)
+        manifest = commit(settings, manifest, staged, outcome, ctx, run_id, stat.st_size, stat.st_mtime_ns)
+    except Rejected as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        _quarantine(settings, path, sha256, kind, error, outcome)
+        return outcome, manifest
+    outcome.status = "replaced" if outcome.replaced else "loaded"
+    outcome.tables = [staged.table]
+    outcome.fiscal_months = sorted(staged.parts)
+    outcome.rows_in, outcome.rows_out, outcome.warnings = staged.rows_in, staged.rows_out, staged.warnings
+    replaced = "; replaced " + ", ".join(f"{r['table']} {r['fiscal_month']} from {r['file_name']}"
+                                         for r in outcome.replaced) if outcome.replaced else ""
+    outcome.message = (f"{path.name}: {staged.rows_out} rows into {staged.table} "
+                       f"({', '.join(outcome.fiscal_months)}){replaced}.")
+    return outcome, manifest
+
+
+def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chunk_rows: int = CHUNK_ROWS,
+                today: date | None = None) -> FileOutcome:
+    """Ingest one landing file (tests and manual loads); the lake and manifest are updated as by ingest_landing."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    manifest = lake.read_manifest(settings.lake_dir)
+    outcome, _ = _process(settings, Path(path), kind, run_id, manifest, chunk_rows, today)
+    return outcome
+
+
+def landing_files(settings: Any) -> list[tuple[str, Path]]:
+    """(kind, path) of every landing file ingest reads, in a stable order."""
+    found = []
+    for kind in KINDS:
+        folder = settings.landing_dir / kind
+        if folder.is_dir():
+            found.extend((kind, path) for path in sorted(folder.rglob("*"))
+                         if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."))
+    return found
+
+
+def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int], None] | None = None,
+                   *, today: date | None = None) -> IngestReport:
+    """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported."""
+    manifest = lake.read_manifest(settings.lake_dir)
+    lake.remove_orphans(settings.lake_dir, manifest)
+    report = IngestReport()
+    files = landing_files(settings)
+    for done, (kind, path) in enumerate(files):
+        if progress:
+            progress(f"ingest {kind}/{path.name}", done, len(files))
+        outcome, manifest = _process(settings, path, kind, run_id, manifest, CHUNK_ROWS, today)
+        report.files.append(outcome)
+        if outcome.status in {"loaded", "replaced"}:
+            for table in outcome.tables:
+                report.changed.setdefault(table, set()).update(outcome.fiscal_months)
+    if progress:
+        progress("ingest done", len(files), len(files))
+    return report

@@ -1,0 +1,130 @@
+"""The one declaration per lake table (columns, types, units, allowed values, ranges, key) and per landing layout."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ingest.common.normalize import header_key
+
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "varchar": pl.String(),
+    "bigint": pl.Int64(),
+    "integer": pl.Int32(),
+    "double": pl.Float64(),
+    "date": pl.Date(),
+    "timestamp": pl.Datetime("us"),
+    "boolean": pl.Boolean(),
+}
+
+LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("source_file_name", "varchar", "Name of the landing file the row came from."),
+    ("source_file_sha256", "varchar", "SHA-256 of the landing file version (identifies the load)."),
+    ("source_row_number", "bigint", "1-based data row in the landing file, header excluded."),
+    ("loaded_at", "timestamp", "When ingest accepted the file (UTC)."),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One lake column: its type, meaning, unit and the checks every consumer applies."""
+
+    name: str
+    dtype: str
+    description: str
+    unit: str | None = None
+    required: bool = True
+    accepted_values: tuple[str, ...] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    max_setting: str | None = None  # [ingest] setting that overrides max_value (e.g. max_plausible_daily_count)
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A lake table: grain, columns, unique key, the date that sets fiscal_month and what a corrected file replaces."""
+
+    table: str
+    kind: str
+    description: str
+    grain: str
+    columns: tuple[Column, ...]
+    unique_key: tuple[str, ...] = ()
+    date_column: str | None = None  # its calendar month is the partition; None: see partition_rule
+    partition_rule: str = "date"  # "date", "load_month" or "fiscal_year_april"
+    replace_scope: tuple[str, ...] | None = ()  # columns that, with the month, identify replaced data; None: never replace
+    check_not_future: bool = True
+    table_unique_key: tuple[str, ...] | None = None  # key over the whole lake table, when wider than unique_key
+
+    @property
+    def lake_unique_key(self) -> tuple[str, ...]:
+        """Columns unique across the whole lake table (the per-file key unless declared wider)."""
+        return self.table_unique_key if self.table_unique_key is not None else self.unique_key
+
+    def column(self, name: str) -> Column:
+        """The column called name."""
+        return next(column for column in self.columns if column.name == name)
+
+    @property
+    def names(self) -> list[str]:
+        """Lake column names in order."""
+        return [column.name for column in self.columns]
+
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        """Polars schema of the lake file, lineage and partition columns included."""
+        schema = {column.name: POLARS_TYPES[column.dtype] for column in self.columns}
+        schema.update({name: POLARS_TYPES[dtype] for name, dtype, _ in LINEAGE_COLUMNS})
+        schema["fiscal_month"] = pl.String()
+        return schema
+
+
+@dataclass(frozen=True)
+class Field:
+    """One landing-file column: the header names it goes by and which PII kinds it may legitimately hold."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+    pii_allowed: frozenset[str] = frozenset()  # e.g. {"ip"} for a client address that is then anonymised
+    keep: bool = True  # False: read for checks/derivation, never stored
+
+    def header_keys(self) -> set[str]:
+        """Comparable header forms this field matches."""
+        return {header_key(self.name), *(header_key(alias) for alias in self.aliases)}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A landing layout of one kind: its fields, how it is recognised and the function turning it into lake rows."""
+
+    name: str
+    kind: str
+    table: str
+    fields: tuple[Field, ...]
+    transform: Callable[..., object]
+    signature: tuple[str, ...] = ()  # headers whose presence identifies this layout among others of the kind
+    declares_month: bool = True  # files hold one month, declared in the file name or a title row
+    constants: Mapping[str, object] = field(default_factory=dict)
+
+    def match_header(self, header: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
+        """Map header positions to field names; return (mapping, missing required fields, unknown headers)."""
+        lookup: dict[str, str] = {}
+        for spec in self.fields:
+            for key in spec.header_keys():
+                lookup.setdefault(key, spec.name)
+        mapping: dict[int, str] = {}
+        unknown: list[str] = []
+        for index, title in enumerate(header):
+            name = lookup.get(header_key(title))
+            if name is not None and name not in mapping.values():
+                mapping[index] = name
+            elif (title or "").strip():
+                unknown.append(title)
+        missing = [spec.name for spec in self.fields if spec.required and spec.name not in mapping.values()]
+        return mapping, missing, unknown
+
+    def field(self, name: str) -> Field:
+        """The field called name."""
+        return next(spec for spec in self.fields if spec.name == name)

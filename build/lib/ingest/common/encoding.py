@@ -1,0 +1,66 @@
+"""Encoding detection: UTF-8, UTF-8 with BOM or CP932 — anything else, or a mix, is refused with the line to look at."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from ingest.common.findings import Finding, Rejected
+
+ACCEPTED = ("utf-8", "utf-8-sig", "cp932")
+
+
+def _looks_like_text(decoded: str) -> bool:
+    """False when a cp932 decoding is mostly half-width katakana or private-use: the bytes were another encoding."""
+    wide = [ch for ch in decoded if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    odd = sum(1 for ch in wide if 0xFF61 <= ord(ch) <= 0xFF9F or unicodedata.category(ch) in {"Co", "Cn"})
+    return odd / len(wide) < 0.5
+
+
+def detect_encoding(path: Path) -> str:
+    """Classify every line (streaming) as UTF-8 or CP932 and return the one codec; Rejected if mixed or neither."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+            raise Rejected(
+                f"{path.name}: UTF-16 or binary content; save the file as UTF-8 or Shift_JIS (CP932) CSV.",
+                [Finding(0, None, "unsupported encoding (UTF-16/binary)")],
+            )
+        bom = head.startswith(b"\xef\xbb\xbf")
+        handle.seek(0)
+        first_utf8 = first_cp932 = None
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                first_utf8 = first_utf8 or number
+                continue
+            except UnicodeDecodeError:
+                pass
+            try:
+                decoded = line.decode("cp932")
+            except UnicodeDecodeError:
+                decoded = None
+            if decoded is None or not _looks_like_text(decoded):
+                raise Rejected(
+                    f"{path.name}: line {number} is neither UTF-8 nor CP932 (Shift_JIS); re-export the file as "
+                    "UTF-8 or CP932 CSV.",
+                    [Finding(0, None, f"unsupported encoding on file line {number}")],
+                )
+            first_cp932 = first_cp932 or number
+            if first_utf8:
+                break
+    if first_utf8 and first_cp932:
+        raise Rejected(
+            f"{path.name}: mixed encodings — line {first_utf8} is UTF-8 but line {first_cp932} is CP932; "
+            "re-export the whole file in one encoding.",
+            [Finding(0, None, f"mixed encoding: file line {first_utf8} UTF-8, file line {first_cp932} CP932")],
+        )
+    if first_cp932:
+        if bom:
+            raise Rejected(f"{path.name}: UTF-8 BOM but CP932 content; re-export in one encoding.",
+                           [Finding(0, None, f"mixed encoding: UTF-8 BOM, CP932 on file line {first_cp932}")])
+        return "cp932"
+    return "utf-8-sig" if bom else "utf-8"

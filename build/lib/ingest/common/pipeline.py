@@ -1,0 +1,385 @@
+"""One landing file through ingest: read in chunks → normalise → contract checks → PII guard → stage → commit."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ingest.common import lake
+from ingest.common.contract import LINEAGE_COLUMNS, Contract, Layout
+from ingest.common.findings import Finding, Rejected, summarise
+from ingest.common.normalize import find_month
+from ingest.common.pii import scan_frame
+from ingest.common.reader import RawTable, open_table
+
+CHUNK_ROWS = 100_000  # rows per batch: bounds memory whatever the file size
+MAX_FINDINGS = 200  # stop reading a file once this many problems are known
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one landing file version."""
+
+    kind: str
+    path: str
+    sha256: str
+    status: str  # loaded, unchanged, quarantined, replaced
+    tables: list[str] = field(default_factory=list)
+    fiscal_months: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rows_out: int = 0
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    replaced: list[dict[str, str]] = field(default_factory=list)  # [{table, fiscal_month, sha256, file_name}]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    """Every file seen in one ingest run, and which lake partitions changed (the refresh rebuilds those)."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+    changed: dict[str, set[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (sets become sorted lists)."""
+        return {
+            "files": [outcome.to_dict() for outcome in self.files],
+            "changed": {table: sorted(months) for table, months in sorted(self.changed.items())},
+        }
+
+
+@dataclass
+class KindSpec:
+    """An extract kind: its lake contracts, landing layouts, and optional special reader and mapping loader."""
+
+    kind: str
+    contracts: dict[str, Contract]
+    layouts: tuple[Layout, ...]
+    special_reader: Callable[[Path, Context], RawTable | None] | None = None
+    mapping_layouts: Callable[[Path], list[Layout]] | None = None
+
+
+@dataclass
+class Context:
+    """Per-file facts the transforms need."""
+
+    path: Path
+    sha256: str
+    kind: str
+    today: date
+    loaded_at: datetime
+    salt: bytes
+    settings: Any
+    layout: Layout | None = None
+    contract: Contract | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # field / lake column → header as written in the file
+    declared_month: date | None = None
+    title_rows: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Staged:
+    """A file that passed every check, written to staging but not yet to the lake."""
+
+    table: str
+    parts: dict[str, list[Path]]  # fiscal_month → staged parquet parts
+    rows: dict[str, int]
+    scopes: dict[str, list[str]] | None  # fiscal_month → replacement scope values; None: never replaces
+    rows_in: int
+    rows_out: int
+    warnings: list[str]
+    staging_dir: Path
+
+
+def _batches(rows: Iterator[tuple[int, list[str | None]]], size: int) -> Iterator[list[tuple[int, list[str | None]]]]:
+    """Group numbered rows into lists of at most size."""
+    batch: list[tuple[int, list[str | None]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _frame(batch: list[tuple[int, list[str | None]]], names: list[str]) -> pl.DataFrame:
+    """Text DataFrame of one batch with a source_row_number column."""
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    numbers = []
+    for number, cells in batch:
+        numbers.append(number)
+        for name, cell in zip(names, cells):
+            columns[name].append(None if cell is None else str(cell))
+    frame = pl.DataFrame({name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()})
+    return frame.with_columns(pl.Series("source_row_number", numbers, dtype=pl.Int64))
+
+
+def _declared_month(path: Path, title_rows: list[str], layout: Layout) -> date | None:
+    """The month a file declares in its name or a title row, if its layout holds one month per file."""
+    if not layout.declares_month:
+        return None
+    for text in [path.stem, *title_rows]:
+        try:
+            found = find_month(text)
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_values: dict[str, float]) -> list[Finding]:
+    """Required values, accepted values, ranges, future dates and the declared month — each a finding at its row."""
+    findings: list[Finding] = []
+    rows = frame["source_row_number"]
+
+    def add(mask: pl.Series, column: str, reason: str) -> None:
+        label = ctx.headers.get(column, column)
+        findings.extend(Finding(int(row), label, reason) for row in rows.filter(mask.fill_null(False)).head(50))
+
+    for column in contract.columns:
+        if column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        if column.required:
+            add(values.is_null(), column.name, "missing required value")
+        if column.accepted_values is not None:
+            add(~values.is_in(list(column.accepted_values)) & values.is_not_null(), column.name,
+                f"value not allowed (allowed: {', '.join(column.accepted_values)})")
+        if column.min_value is not None:
+            reason = "negative value" if column.min_value == 0 else f"below minimum {column.min_value:g}"
+            add(values < column.min_value, column.name, reason)
+        maximum = max_values.get(column.name, column.max_value)
+        if maximum is not None:
+            add(values > maximum, column.name, f"above plausible maximum {maximum:g}")
+    if contract.date_column and contract.date_column in frame.columns:
+        days = frame[contract.date_column].cast(pl.Date)
+        if contract.check_not_future:
+            add(days > ctx.today, contract.date_column, "date in the future")
+        if ctx.declared_month is not None:
+            month = ctx.declared_month.strftime("%Y-%m")
+            add(days.dt.strftime("%Y-%m") != month, contract.date_column,
+                f"date outside the month the file declares ({month})")
+    return findings
+
+
+def _fiscal_month(frame: pl.DataFrame, contract: Contract, loaded_at: datetime) -> pl.Series:
+    """The partition value of each row (calendar month of its date, load month, or April of its fiscal year)."""
+    if contract.partition_rule == "load_month":
+        return pl.Series("fiscal_month", [loaded_at.strftime("%Y-%m")] * frame.height, dtype=pl.String)
+    if contract.partition_rule == "fiscal_year_april":
+        return (frame["fiscal_year"].cast(pl.String) + "-04").alias("fiscal_month")
+    return frame[contract.date_column].cast(pl.Date).dt.strftime("%Y-%m").alias("fiscal_month")
+
+
+def _allowed_pii(layout: Layout) -> dict[str, frozenset[str]]:
+    """PII kinds each field may hold; reduced fields (keep=False) are scanned after reduction, in the lake frame."""
+    allowed = {spec.name: spec.pii_allowed for spec in layout.fields}
+    for spec in layout.fields:
+        if not spec.keep:
+            allowed[spec.name] = frozenset({"email", "phone", "ip", "my_number"})
+    return allowed
+
+
+def _lake_pii_allowed(contract: Contract) -> dict[str, frozenset[str]]:
+    """Hashed columns hold digests, not addresses: skip them; scan every other stored text column."""
+    return {column.name: frozenset({"email", "phone", "ip", "my_number"})
+            for column in contract.columns if column.name == "client_hash"}
+
+
+def stage_file(
+    spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int = CHUNK_ROWS
+) -> Staged:
+    """Read, check and stage one file; raise Rejected (nothing written outside staging_dir) if it cannot be trusted."""
+    path = ctx.path
+    layouts = list(spec.mapping_layouts(path) if spec.mapping_layouts else []) or list(spec.layouts)
+    table = spec.special_reader(path, ctx) if spec.special_reader else None
+    if table is None:
+        table = open_table(path, layouts, spec.kind)
+    layout = layouts[table.layout_index]
+    contract = spec.contracts[layout.table]
+    ctx.layout, ctx.contract = layout, contract
+    mapping, _, unknown = layout.match_header(table.header)
+    warnings = [f"extra column '{name}' is not in the {spec.kind} contract and was ignored" for name in unknown]
+    names = [mapping.get(index, f"extra:{index}") for index in range(len(table.header))]
+    ctx.headers = {names[index]: table.header[index] for index in range(len(table.header))}
+    ctx.title_rows = table.title_rows
+    ctx.declared_month = _declared_month(path, table.title_rows, layout)
+    settings_max = {
+        column.name: float(ctx.settings.get("ingest", column.max_setting))
+        for column in contract.columns if column.max_setting
+    }
+    findings: list[Finding] = []
+    parts: dict[str, list[Path]] = {}
+    month_rows: dict[str, int] = {}
+    rows_in = rows_out = 0
+    raw_allowed = _allowed_pii(layout)
+    lake_allowed = _lake_pii_allowed(contract)
+    lineage_name = path.name
+    for number, batch in enumerate(_batches(table.rows, chunk_rows)):
+        rows_in += len(batch)
+        frame = _frame(batch, names)
+        if layout.constants:
+            frame = frame.with_columns(
+                [pl.lit(None if value is None else str(value), dtype=pl.String).alias(name)
+                 for name, value in layout.constants.items() if name not in frame.columns]
+            )
+        findings.extend(scan_frame(frame, raw_allowed, ctx.headers))
+        result: pl.DataFrame = layout.transform(frame, ctx, findings)
+        findings.extend(scan_frame(result.select([c for c in result.columns if result.schema[c] == pl.String]
+                                                 + ["source_row_number"]), lake_allowed, ctx.headers))
+        findings.extend(check_contract(result, contract, ctx, settings_max))
+        if len(findings) >= MAX_FINDINGS:
+            break
+        if findings:
+            continue
+        result = result.with_columns(
+            pl.lit(lineage_name, dtype=pl.String).alias("source_file_name"),
+            pl.lit(ctx.sha256, dtype=pl.String).alias("source_file_sha256"),
+            pl.lit(ctx.loaded_at.replace(tzinfo=None), dtype=pl.Datetime("us")).alias("loaded_at"),
+        )
+        result = result.with_columns(_fiscal_month(result, contract, ctx.loaded_at))
+        ordered = [*contract.names, *(name for name, _, _ in LINEAGE_COLUMNS), "fiscal_month"]
+        schema = contract.polars_schema()
+        result = result.select([pl.col(name).cast(schema[name]) for name in ordered])
+        for (month,), part in result.partition_by("fiscal_month", as_dict=True).items():
+            target = staging_dir / str(month) / f"part-{number:06d}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part.drop("fiscal_month").write_parquet(target)
+            parts.setdefault(str(month), []).append(target)
+            month_rows[str(month)] = month_rows.get(str(month), 0) + part.height
+        rows_out += result.height
+    if findings:
+        raise Rejected(f"{path.name}: {summarise(findings)}. Correct the file and drop it in landing again.",
+                       findings[:MAX_FINDINGS])
+    if rows_in == 0:
+        raise Rejected(f"{path.name}: header only, no data rows; send the export with its data.",
+                       [Finding(0, None, "header only (no data rows)")])
+    _check_unique(parts, contract, ctx)
+    scopes = _scopes(parts, contract)
+    return Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, warnings + ctx.warnings, staging_dir)
+
+
+def _check_unique(parts: dict[str, list[Path]], contract: Contract, ctx: Context) -> None:
+    """Reject duplicate unique keys within the file (checked lazily over the staged parts)."""
+    if not contract.unique_key or not parts:
+        return
+    files = [str(p) for paths in parts.values() for p in paths]
+    key = list(contract.unique_key)
+    duplicates = (
+        pl.scan_parquet(files)
+        .group_by(key)
+        .agg(pl.col("source_row_number").min().alias("first"), pl.col("source_row_number").max().alias("last"),
+             pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .sort("last")
+        .head(MAX_FINDINGS)
+        .collect(engine="streaming")
+    )
+    if duplicates.height:
+        label = "+".join(ctx.headers.get(name, name) for name in key)
+        findings = [Finding(int(last), label, f"duplicate key (same as row {first})")
+                    for first, last in zip(duplicates["first"].to_list(), duplicates["last"].to_list())]
+        raise Rejected(
+            f"{ctx.path.name}: duplicate {label} — {summarise(findings)}; each key may appear once per file.",
+            findings,
+        )
+
+
+def _scopes(parts: dict[str, list[Path]], contract: Contract) -> dict[str, list[str]] | None:
+    """Per month, the scope values a corrected file replaces (e.g. facility codes); [''] means the whole month."""
+    if contract.replace_scope is None:
+        return None
+    if not contract.replace_scope:
+        return {month: [""] for month in parts}
+    result = {}
+    for month, paths in parts.items():
+        values = (
+            pl.scan_parquet([str(p) for p in paths])
+            .select(pl.concat_str([pl.col(c).cast(pl.String) for c in contract.replace_scope], separator="|")
+                    .alias("scope"))
+            .unique()
+            .collect()["scope"]
+            .to_list()
+        )
+        result[month] = sorted(str(v) for v in values)
+    return result
+
+
+def plan_replacement(
+    manifest: list[dict[str, Any]], staged: Staged, path: Path
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The (manifest row, part) pairs the staged file replaces; Rejected if it only partly overlaps loaded data."""
+    if staged.scopes is None:
+        return []
+    replaced = []
+    for row in manifest:
+        for part in row["parts"]:
+            if not part.get("live") or part["table"] != staged.table or part["fiscal_month"] not in staged.scopes:
+                continue
+            new_scope = set(staged.scopes[part["fiscal_month"]])
+            old_scope = set(part.get("scope") or [""])
+            if old_scope <= new_scope:
+                replaced.append((row, part))
+            elif old_scope & new_scope:
+                raise Rejected(
+                    f"{path.name}: for {part['fiscal_month']} it covers only part of what {row['file_name']} loaded "
+                    f"into {staged.table}; send a file that covers {', '.join(sorted(old_scope))} completely.",
+                    [Finding(0, None, f"partial overlap with an earlier file for {part['fiscal_month']}")],
+                )
+    return replaced
+
+
+def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcome: FileOutcome,
+           ctx: Context, run_id: str, size_bytes: int, mtime_ns: int) -> list[dict[str, Any]]:
+    """Move staged months into the lake atomically, record the version, then drop what it replaced."""
+    lake_dir: Path = settings.lake_dir
+    replaced = plan_replacement(manifest, staged, ctx.path)
+    new_parts = []
+    for month, paths in sorted(staged.parts.items()):
+        relative = f"{staged.table}/fiscal_month={month}/{ctx.sha256[:16]}.parquet"
+        final = lake_dir / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.with_name(final.name + f".tmp-{os.getpid()}")
+        pl.scan_parquet([str(p) for p in paths]).sink_parquet(temp)
+        os.replace(temp, final)
+        new_parts.append({
+            "table": staged.table, "fiscal_month": month, "rows": staged.rows[month], "parquet": relative,
+            "scope": None if staged.scopes is None else staged.scopes[month], "live": True,
+        })
+    for row, part in replaced:
+        part["live"] = False
+        part["replaced_by"] = ctx.sha256
+    manifest = manifest + [{
+        "sha256": ctx.sha256, "kind": ctx.kind, "path": str(ctx.path), "file_name": ctx.path.name,
+        "size_bytes": size_bytes, "mtime_ns": mtime_ns, "tables": [staged.table],
+        "fiscal_months": sorted(staged.parts), "rows_in": staged.rows_in, "rows_out": staged.rows_out,
+        "loaded_at": ctx.loaded_at.replace(tzinfo=None), "run_id": run_id, "parts": new_parts,
+    }]
+    lake.write_manifest(lake_dir, manifest)
+    for row, part in replaced:
+        old = lake_dir / part["parquet"]
+        if old.exists() and part["parquet"] not in {p["parquet"] for p in new_parts}:
+            old.unlink()
+        outcome.replaced.append({"table": part["table"], "fiscal_month": part["fiscal_month"],
+                                 "sha256": row["sha256"], "file_name": row["file_name"]})
+    shutil.rmtree(staged.staging_dir, ignore_errors=True)
+    return manifest
+
+
+def now_utc() -> datetime:
+    """Current UTC time (one place, so a run's loaded_at is consistent)."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""The warehouse: settings, the refresh job, publishing, and the `warehouse` CLI."""

@@ -1,0 +1,436 @@
+"""The monthly KPI refresh: landing → lake → new DuckDB file → dbt build → quality gates → publish.
+
+Every step either completes or leaves the published warehouse untouched: the build happens in a separate
+file, and publishing is a single rename (warehouse/database.py).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from warehouse import database, ledger
+from warehouse.settings import PROJECT_ROOT, Settings
+
+# The column that dates each lake table's rows (for "data through" and freshness).
+DATE_COLUMNS = {
+    "certificate_issuances": "issued_date",
+    "web_page_views_daily": "access_date",
+    "web_access_log": "requested_at",
+    "gis_events": "event_at",
+    "energy_readings_monthly": "last_day(reading_month)",
+    "energy_readings_interval": "reading_start_at",
+    "indicator_reports": "make_date(fiscal_year + 1, 3, 31)",
+}
+
+# What makes two builds identical besides the lake: the code that turns lake into marts.
+CODE_PATHS = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "expectations")
+
+Progress = Callable[[str, str], None]  # (step, message)
+
+
+class RefreshFailed(RuntimeError):
+    """A step failed; the published warehouse was not touched."""
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step
+        self.message = message
+
+
+class RefreshLocked(RuntimeError):
+    """Another refresh holds the lock on this warehouse home."""
+
+
+@dataclass
+class RefreshOutcome:
+    record: ledger.RunRecord
+    exit_code: int
+
+
+def as_of_date() -> date:
+    """Today, unless WAREHOUSE_AS_OF_DATE pins it (tests, reproducible rebuilds)."""
+    pinned = os.environ.get("WAREHOUSE_AS_OF_DATE")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+@contextlib.contextmanager
+def refresh_lock(settings: Settings) -> Iterator[None]:
+    """One refresh per warehouse home at a time (cron can overlap a slow run)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    handle = (settings.home / ".refresh.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise RefreshLocked(
+            f"another refresh is running on {settings.home} (lock {settings.home / '.refresh.lock'}); "
+            "wait for it to finish"
+        ) from exc
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def code_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for name in CODE_PATHS:
+        base = settings.dbt_project_dir / name
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(settings.dbt_project_dir)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def lake_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(settings.lake_dir.rglob("*.parquet")) if settings.lake_dir.exists() else []:
+        if path.name.startswith("_"):
+            continue
+        digest.update(str(path.relative_to(settings.lake_dir)).encode())
+        digest.update(str(path.stat().st_size).encode())
+    return digest.hexdigest()
+
+
+def published_fingerprint(settings: Settings) -> str | None:
+    if database.current_version(settings) is None:
+        return None
+    try:
+        with database.connect_read_only(settings.published_path) as con:
+            row = con.sql("select fingerprint from meta.warehouse_version").fetchall()
+    except Exception:  # an older or foreign file: rebuild
+        return None
+    return row[0][0] if row else None
+
+
+def raw_source_columns(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    """Lake table → [(column, type)] from the generated dbt source YAML (rendered from the ingest contracts)."""
+    path = settings.dbt_project_dir / "models" / "staging" / "_raw__sources.yml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for source in document["sources"]:
+        if source["name"] != "raw":
+            continue
+        for table in source["tables"]:
+            tables[table["name"]] = [(c["name"], c.get("data_type", "varchar")) for c in table.get("columns", [])]
+    return tables
+
+
+def open_quarantine_by_table(settings: Settings) -> dict[str, int]:
+    """Lake table → quarantined files of its kind still waiting in quarantine/ (their sources are suspect)."""
+    from ingest import KINDS
+
+    counts: dict[str, int] = {}
+    if not settings.quarantine_dir.exists():
+        return counts
+    for report in settings.quarantine_dir.glob("*.report.json"):
+        try:
+            kind = json.loads(report.read_text(encoding="utf-8")).get("kind")
+        except ValueError:
+            kind = None
+        tables = list(KINDS[kind].contracts) if kind in KINDS else list(raw_source_columns(settings))
+        for table in tables:
+            counts[table] = counts.get(table, 0) + 1
+    return counts
+
+
+def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
+    """Copy every lake table into schema raw of the build file; write raw.source_load_status."""
+    status: dict[str, dict[str, object]] = {}
+    with database.connect_build(build_path) as con:
+        con.execute("create schema if not exists raw")
+        for table, columns in raw_source_columns(settings).items():
+            files = sorted((settings.lake_dir / table).glob("fiscal_month=*/*.parquet"))
+            if files:
+                glob = str(settings.lake_dir / table / "fiscal_month=*" / "*.parquet")
+                con.execute(
+                    f"create or replace table raw.{table} as "
+                    f"select * from read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+                )
+            else:
+                declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
+                column_sql = ", ".join(f'"{name}" {dtype}' for name, dtype in [*declared, ("fiscal_month", "varchar")])
+                con.execute(f"create or replace table raw.{table} ({column_sql})")
+            date_expr = DATE_COLUMNS.get(table)
+            through = f"max(cast({date_expr} as date))" if date_expr else "cast(null as date)"
+            rows, loaded_at, data_through = con.sql(
+                f"select count(*), max(loaded_at), {through} from raw.{table}"
+            ).fetchall()[0]
+            status[table] = {
+                "files_loaded": len(files),
+                "rows_loaded": rows,
+                "last_loaded_at": loaded_at,
+                "data_through_date": data_through,
+            }
+        con.execute(
+            "create or replace table raw.source_load_status (source_table varchar, files_loaded bigint, "
+            "rows_loaded bigint, last_loaded_at timestamp, data_through_date date, files_quarantined_open bigint)"
+        )
+        for table, values in status.items():
+            con.execute(
+                "insert into raw.source_load_status values (?, ?, ?, ?, ?, ?)",
+                [table, values["files_loaded"], values["rows_loaded"], values["last_loaded_at"],
+                 values["data_through_date"], quarantined_open.get(table, 0)],
+            )
+    return status
+
+
+def _dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, log) -> None:
+    """Run one dbt command against the build file; raise RefreshFailed naming the failing nodes."""
+    target = settings.dbt_dir / "target"
+    command = [
+        _dbt_executable(), *args,
+        "--project-dir", str(settings.dbt_project_dir),
+        "--profiles-dir", str(PROJECT_ROOT),
+        "--target-path", str(target),
+        "--log-path", str(settings.dbt_dir / "logs"),
+        "--vars", json.dumps({"as_of_date": as_of.isoformat(),
+                              "stale_after_days": int(settings.get("refresh", "stale_after_days"))}),
+    ]
+    env = {
+        **os.environ,
+        "WAREHOUSE_BUILD_PATH": str(build_path),
+        "WAREHOUSE_DBT_THREADS": str(settings.get("refresh", "dbt_threads")),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    log.info("dbt %s", " ".join(args))
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.dbt_project_dir)
+    log.info("dbt output:\n%s", completed.stdout[-20000:])
+    if completed.returncode != 0:
+        raise RefreshFailed(f"dbt {args[0]}", _dbt_failure_summary(target, completed))
+
+
+def _dbt_failure_summary(target: Path, completed: subprocess.CompletedProcess[str]) -> str:
+    results = target / "run_results.json"
+    failing: list[str] = []
+    if results.exists():
+        try:
+            for result in json.loads(results.read_text())["results"]:
+                if result["status"] in {"error", "fail", "runtime error"}:
+                    message = (result.get("message") or "").strip().splitlines()
+                    failing.append(f"{result['unique_id']} ({result['status']}): {message[0] if message else ''}")
+        except (KeyError, ValueError):
+            pass
+    if failing:
+        return "; ".join(failing[:5]) + (f" (and {len(failing) - 5} more)" if len(failing) > 5 else "")
+    tail = [line for line in completed.stdout.splitlines() if "rror" in line][-3:]
+    return " | ".join(tail) or f"dbt exited with code {completed.returncode}"
+
+
+def write_meta(build_path: Path, record: ledger.RunRecord, history: list[dict[str, object]],
+               quality_rows: list[dict[str, object]], settings: Settings) -> None:
+    """Carry the ledger, the quality results and the version fingerprint inside the published file."""
+    runs = [*history, record.to_dict()]
+    with database.connect_build(build_path) as con:
+        con.execute("create schema if not exists meta")
+        con.execute(
+            "create or replace table meta.refresh_runs (run_id varchar, kind varchar, started_at timestamptz, "
+            "finished_at timestamptz, status varchar, failed_step varchar, message varchar, as_of_date date, "
+            "warehouse_version varchar, step_seconds json, sources json, quality json)"
+        )
+        for run in runs:
+            con.execute(
+                "insert into meta.refresh_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run["run_id"], run["kind"], run["started_at"], run.get("finished_at"), run["status"],
+                 run.get("failed_step"), run.get("message"), run.get("as_of_date"), run.get("warehouse_version"),
+                 json.dumps(run.get("step_seconds") or {}), json.dumps(run.get("sources") or {}),
+                 json.dumps(run.get("quality") or {})],
+            )
+        con.execute(
+            "create or replace table meta.quality_results (run_id varchar, suite_name varchar, "
+            "table_name varchar, expectation varchar, success boolean, details varchar)"
+        )
+        for row in quality_rows:
+            con.execute(
+                "insert into meta.quality_results values (?, ?, ?, ?, ?, ?)",
+                [record.run_id, row["suite_name"], row["table_name"], row["expectation"], row["success"],
+                 row.get("details", "")],
+            )
+        con.execute(
+            "create or replace table meta.warehouse_version as select ? as version_id, ? as run_id, "
+            "? as fingerprint, cast(? as date) as as_of_date, current_timestamp as built_at",
+            [f"{database.VERSION_PREFIX}{record.run_id}", record.run_id, record.fingerprint, record.as_of_date],
+        )
+        con.execute("create or replace table meta.source_load_status as select * from raw.source_load_status")
+        con.execute("comment on table meta.source_load_status is 'One row per lake table: files and rows loaded, "
+                    "the latest date its rows cover (data_through_date) and files waiting in quarantine.'")
+        con.execute(f"comment on table meta.refresh_runs is 'One row per refresh run up to and including the run "
+                    f"that built this file ({record.run_id}).'")
+        con.execute("comment on table meta.quality_results is 'One row per quality expectation checked on this "
+                    "file before it was published.'")
+    del settings
+
+
+class Refresh:
+    """One run of the refresh job. `run()` returns the ledger record and an exit code."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None, kind: str = "refresh",
+                 full_rebuild: bool = False) -> None:
+        self.settings = settings
+        self.progress = progress or (lambda step, message: None)
+        self.as_of = as_of_date()
+        self.record = ledger.RunRecord(run_id=ledger.new_run_id(), kind=kind, started_at=ledger.utc_now(),
+                                       as_of_date=self.as_of.isoformat())
+        self.full_rebuild = full_rebuild
+        self.log = ledger.run_logger(settings, self.record.run_id)
+
+    @contextlib.contextmanager
+    def step(self, name: str, message: str) -> Iterator[None]:
+        self.progress(name, message)
+        self.log.info("step %s: %s", name, message)
+        started = time.perf_counter()
+        try:
+            yield
+        except RefreshFailed:
+            raise
+        except Exception as exc:  # any unexpected error is reported against its step
+            self.log.exception("step %s failed", name)
+            raise RefreshFailed(name, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self.record.step_seconds[name] = round(time.perf_counter() - started, 3)
+
+    def run(self) -> RefreshOutcome:
+        build_path = self.settings.build_dir / f"{self.record.run_id}.duckdb"
+        exit_code = 0
+        try:
+            with refresh_lock(self.settings):
+                exit_code = self._run_locked(build_path)
+        except RefreshLocked as exc:
+            self.record.status, self.record.failed_step, self.record.message = "failed", "lock", str(exc)
+            exit_code = 75
+        except RefreshFailed as exc:
+            self.record.status, self.record.failed_step = "failed", exc.step
+            self.record.message = (f"step '{exc.step}' failed: {exc.message}. The published warehouse was not "
+                                   f"changed. Details: {self.settings.runs_dir / (self.record.run_id + '.log')}")
+            exit_code = 1
+        finally:
+            for leftover in (build_path, Path(f"{build_path}.wal")):
+                if leftover.exists():
+                    leftover.unlink()
+            self.record.finished_at = ledger.utc_now()
+            self.log.info("finished: %s %s", self.record.status, self.record.message)
+            ledger.append(self.settings, self.record)
+            ledger.close_logger(self.log)
+        return RefreshOutcome(self.record, exit_code)
+
+    def _run_locked(self, build_path: Path) -> int:
+        from ingest import ingest_landing  # imported here: ingest pulls in polars, not needed by `status`
+
+        with self.step("ingest", "reading new files from landing/"):
+            report = ingest_landing(self.settings, self.record.run_id,
+                                    progress=lambda desc, done, total: self.progress("ingest", f"{desc} ({done}/{total})"))
+            self._record_ingest(report)
+        quarantined = sum(1 for f in report.files if f.status == "quarantined")
+
+        with self.step("plan", "deciding whether anything changed"):
+            self.record.fingerprint = hashlib.sha256(
+                f"{lake_fingerprint(self.settings)}|{code_fingerprint(self.settings)}|{self.as_of}|"
+                f"{sorted(open_quarantine_by_table(self.settings).items())}".encode()
+            ).hexdigest()
+            unchanged = (not self.full_rebuild) and published_fingerprint(self.settings) == self.record.fingerprint
+        if unchanged:
+            self.record.status = "no_op"
+            self.record.message = ("nothing new: no new or changed files, models or seeds since the published "
+                                   "version; the published warehouse was left as it is")
+            if quarantined:
+                self.record.message += f"; {quarantined} file(s) quarantined (see quarantine/)"
+            current = database.current_version(self.settings)
+            self.record.warehouse_version = str(current["version_id"]) if current else None
+            return 3 if quarantined else 0
+
+        with self.step("load_raw", "copying the lake into a new build file"):
+            if build_path.exists():
+                build_path.unlink()
+            status = load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
+            for table, values in status.items():
+                self.record.sources.setdefault(table, {})["rows_in_warehouse"] = int(values["rows_loaded"])
+
+        with self.step("dbt_build", "dbt build (seeds, models, tests)"):
+            run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+
+        docs_out = self.settings.build_dir / f"{self.record.run_id}.docs"
+        with self.step("dbt_docs", "dbt docs generate (the data catalog)"):
+            run_dbt(self.settings, build_path, ["docs", "generate", "--no-compile"], self.as_of, self.log)
+            docs_out.mkdir(parents=True, exist_ok=True)
+            for name in ("catalog.json", "manifest.json", "index.html", "run_results.json"):
+                source = self.settings.dbt_dir / "target" / name
+                if source.exists():
+                    shutil.copy2(source, docs_out / name)
+
+        with self.step("quality_gates", "great-expectations suites and golden records"):
+            from expectations import run_gates
+
+            gate = run_gates(build_path)
+            self.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
+            if gate.failed:
+                raise RefreshFailed("quality_gates", gate.summary())
+
+        try:
+            with self.step("publish", "swapping the new file in"):
+                self.record.status = "success"
+                self.record.warehouse_version = f"{database.VERSION_PREFIX}{self.record.run_id}"
+                self.record.finished_at = ledger.utc_now()
+                write_meta(build_path, self.record, ledger.read_all(self.settings), gate.rows, self.settings)
+                database.finalize_build(build_path)
+                database.publish(self.settings, build_path, self.record.run_id, docs_out)
+        finally:
+            if docs_out.exists():
+                shutil.rmtree(docs_out)
+
+        # Published already: an export problem is reported, but does not undo the publish.
+        started = time.perf_counter()
+        self.progress("open_data", "writing open-data exports")
+        try:
+            self._export_open_data()
+        except Exception as exc:
+            self.log.exception("open-data export failed")
+            self.record.message = f"open-data export failed ({type(exc).__name__}: {exc}); "
+        self.record.step_seconds["open_data"] = round(time.perf_counter() - started, 3)
+
+        self.record.message += f"published {self.record.warehouse_version}"
+        if quarantined:
+            self.record.message += f"; {quarantined} file(s) quarantined (see quarantine/)"
+            return 3
+        return 0
+
+    def _export_open_data(self) -> None:
+        try:
+            from warehouse.open_data import export_open_data
+        except ImportError:
+            self.log.info("open-data export not available")
+            return
+        export_open_data(self.settings)
+
+    def _record_ingest(self, report) -> None:
+        for outcome in report.files:
+            entry = outcome.to_dict() if hasattr(outcome, "to_dict") else dict(outcome.__dict__)
+            self.record.files.append({k: (sorted(v) if isinstance(v, set) else v) for k, v in entry.items()})
+            for table in outcome.tables or [outcome.kind]:
+                counts = self.record.sources.setdefault(table, {})
+                key = f"files_{outcome.status}"
+                counts[key] = counts.get(key, 0) + 1
+                counts["rows_in"] = counts.get("rows_in", 0) + int(outcome.rows_in or 0)
+                counts["rows_out"] = counts.get("rows_out", 0) + int(outcome.rows_out or 0)

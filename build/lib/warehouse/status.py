@@ -1,0 +1,93 @@
+"""`warehouse status`: the last runs, what each lake table holds, freshness, quarantine."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import duckdb
+
+from warehouse import database, ledger
+from warehouse.refresh import DATE_COLUMNS, as_of_date
+from warehouse.settings import Settings
+
+
+def _seconds(run: dict[str, object]) -> float:
+    try:
+        started = datetime.fromisoformat(str(run["started_at"]))
+        finished = datetime.fromisoformat(str(run["finished_at"]))
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return (finished - started).total_seconds()
+
+
+def _source_summary(settings: Settings, stale_after: int, today: date) -> dict[str, dict[str, object]]:
+    """Read the lake itself (the system of record), not the published file."""
+    sources: dict[str, dict[str, object]] = {}
+    if not settings.lake_dir.exists():
+        return sources
+    con = duckdb.connect()
+    try:
+        for table_dir in sorted(p for p in settings.lake_dir.iterdir() if p.is_dir() and not p.name.startswith("_")):
+            files = sorted(table_dir.glob("fiscal_month=*/*.parquet"))
+            months = sorted({f.parent.name.removeprefix("fiscal_month=") for f in files})
+            item: dict[str, object] = {"files": len(files), "rows": 0, "first_month": months[0] if months else None,
+                                       "last_month": months[-1] if months else None, "last_file": None,
+                                       "last_loaded_at": None, "data_through_date": None, "is_fresh": False}
+            if files:
+                glob = str(table_dir / "fiscal_month=*" / "*.parquet")
+                date_expr = DATE_COLUMNS.get(table_dir.name)
+                through = f"max(cast({date_expr} as date))" if date_expr else "cast(null as date)"
+                rows, last_loaded, data_through = con.sql(
+                    f"select count(*), max(loaded_at), {through} "
+                    f"from read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+                ).fetchall()[0]
+                last_file = con.sql(
+                    f"select source_file_name from read_parquet('{glob}', union_by_name = true) "
+                    "order by loaded_at desc limit 1"
+                ).fetchall()
+                item.update(rows=rows, last_loaded_at=str(last_loaded) if last_loaded else None,
+                            data_through_date=data_through.isoformat() if data_through else None,
+                            last_file=last_file[0][0] if last_file else None)
+                if data_through is not None:
+                    item["is_fresh"] = (today - data_through) <= timedelta(days=stale_after)
+                else:
+                    item["is_fresh"] = True  # masters (facilities) have no date to be stale by
+            sources[table_dir.name] = item
+    finally:
+        con.close()
+    return sources
+
+
+def _quarantine(settings: Settings) -> list[dict[str, object]]:
+    if not settings.quarantine_dir.exists():
+        return []
+    items = []
+    for report in sorted(settings.quarantine_dir.glob("*.report.json")):
+        try:
+            payload = json.loads(report.read_text(encoding="utf-8"))
+        except ValueError:
+            payload = {}
+        items.append({"file": report.name.removesuffix(".report.json"), "message": payload.get("message", "")})
+    return items
+
+
+def collect_status(settings: Settings, last_runs: int = 10) -> dict[str, object]:
+    """Everything `warehouse status` prints, as plain data (also its --json output)."""
+    today = as_of_date()
+    stale_after = int(settings.get("refresh", "stale_after_days"))
+    runs = [
+        {"run_id": r["run_id"], "kind": r["kind"], "status": r["status"], "started_at": r["started_at"],
+         "finished_at": r.get("finished_at"), "seconds": _seconds(r), "message": r.get("message", ""),
+         "failed_step": r.get("failed_step"), "warehouse_version": r.get("warehouse_version")}
+        for r in ledger.read_all(settings)[-last_runs:]
+    ]
+    runs.reverse()
+    return {
+        "home": str(settings.home),
+        "as_of_date": today.isoformat(),
+        "published": database.current_version(settings),
+        "versions_kept": [p.name for p in database.list_versions(settings)],
+        "sources": _source_summary(settings, stale_after, today),
+        "runs": runs,
+        "quarantine": _quarantine(settings),
+    }
