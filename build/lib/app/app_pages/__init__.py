@@ -1,1 +1,0 @@
-"""Dashboard pages: each module exposes render() and only draws; logic lives in app/queries.py etc."""

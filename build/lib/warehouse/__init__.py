@@ -1,1 +1,0 @@
-"""The warehouse: settings, the refresh job, publishing, and the `warehouse` CLI."""
