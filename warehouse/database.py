@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -112,7 +112,7 @@ def publish(settings: Settings, build_path: Path, run_id: str, docs_dir: Path | 
     if docs_dir is not None and docs_dir.exists():
         _publish_docs(settings, docs_dir, version_id)
     _swap_in(settings, version_file)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     published = PublishedVersion(version_id, version_file, now, run_id, version_file.stat().st_size)
     _atomic_write_json(_pointer_path(settings), published.to_dict())
     _prune(settings, keep=int(settings.get("publish", "versions_kept")), current=version_file)
@@ -171,7 +171,7 @@ def rollback(settings: Settings) -> PublishedVersion:
     docs = target.with_suffix(".docs")
     if docs.exists():
         _point_docs(settings, docs)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     version_id = target.stem
     run_id = version_id.removeprefix(VERSION_PREFIX)
     published = PublishedVersion(version_id, target, now, run_id, target.stat().st_size)

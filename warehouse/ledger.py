@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.settings import Settings
@@ -16,12 +16,12 @@ LEDGER_FILE = "ledger.jsonl"
 
 def new_run_id(now: datetime | None = None) -> str:
     """Sortable by time, unique enough for two runs in the same second."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from warehouse import database, ledger
@@ -116,7 +117,7 @@ def published_fingerprint(settings: Settings) -> str | None:
     try:
         with database.connect_read_only(settings.published_path) as con:
             row = con.sql("select fingerprint from meta.warehouse_version").fetchall()
-    except Exception:  # an older or foreign file: rebuild
+    except duckdb.Error:  # an older or foreign file: rebuild
         return None
     return row[0][0] if row else None
 
@@ -233,7 +234,7 @@ def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, 
         "DO_NOT_TRACK": "1",
     }
     log.info("dbt %s", " ".join(args))
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.dbt_project_dir)
+    completed = subprocess.run(command, check=False, env=env, capture_output=True, text=True, cwd=settings.dbt_project_dir)
     log.info("dbt output:\n%s", completed.stdout[-20000:])
     if completed.returncode != 0:
         raise RefreshFailed(f"dbt {args[0]}", _dbt_failure_summary(target, completed))

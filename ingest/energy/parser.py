@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 
 import polars as pl

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+
 from tests.models.foundation_raw_fixture import (
     CERTIFICATE_MIX,
     CERTIFICATE_SPAN,

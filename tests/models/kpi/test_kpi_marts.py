@@ -12,7 +12,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests.models.kpi.kpi_synthetic_raw import PLAN_FY2015_HOMEPAGE_ACCESSES, SyntheticSpan, write_synthetic_raw
+
+from tests.models.kpi.kpi_synthetic_raw import (
+    PLAN_FY2015_HOMEPAGE_ACCESSES,
+    SyntheticSpan,
+    write_synthetic_raw,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DBT = Path(sys.executable).with_name("dbt")
