@@ -52,12 +52,13 @@ def indicator_chart(years: pl.DataFrame, forecast: pl.DataFrame, baseline: float
         tooltip=["fiscal_year_label:N", alt.Tooltip("actual_value:Q", format=",.1f", title=labels["actual"])])
     layers += [actual.mark_line(color="#263238", strokeWidth=2.5),
                actual.mark_point(filled=True, size=70, color="#263238")]
-    for value, key, colour, dash in ((baseline, "baseline", "#757575", [2, 2]), (target, "target", "#c62828", [8, 4])):
+    for value, key, colour, dash, dy in ((baseline, "baseline", "#616161", [2, 2], 16),
+                                         (target, "target", "#c62828", [8, 4], -10)):
         if value is None:
             continue
         rule_frame = pl.DataFrame({"value": [float(value)], "label": [labels[key]]})
         rule = _base(rule_frame).mark_rule(color=colour, strokeDash=dash, strokeWidth=2).encode(y="value:Q")
-        text = _base(rule_frame).mark_text(align="left", dx=4, dy=-7, color=colour, fontSize=13,
+        text = _base(rule_frame).mark_text(align="left", dx=4, dy=dy, color=colour, fontSize=13,
                                            fontWeight="bold").encode(y="value:Q", text="label:N", x=alt.value(4))
         layers += [rule, text]
     return alt.layer(*layers).properties(height=HEIGHT)
@@ -73,7 +74,8 @@ def _order_key(label: str, years: pl.DataFrame, forecast: pl.DataFrame) -> int:
 
 def monthly_line(frame: pl.DataFrame, y: str, y_title: str, color: str | None = None,
                  color_title: str | None = None, target: float | None = None, target_label: str = "",
-                 percent: bool = False, target_color: str = "#c62828") -> alt.LayerChart:
+                 percent: bool = False, target_color: str = "#c62828",
+                 color_scale: tuple[list[str], list[str]] | None = None) -> alt.LayerChart:
     """Line per month (optionally per category) with an optional horizontal target rule."""
     enc = {
         "x": alt.X("month_start_date:T", title=None, axis=alt.Axis(format="%Y/%m", labelAngle=0)),
@@ -82,14 +84,16 @@ def monthly_line(frame: pl.DataFrame, y: str, y_title: str, color: str | None = 
                     alt.Tooltip(f"{y}:Q", format=".1%" if percent else ",.0f")],
     }
     if color:
-        enc["color"] = alt.Color(f"{color}:N", title=color_title)
+        scale = alt.Scale(domain=color_scale[0], range=color_scale[1]) if color_scale else alt.Undefined
+        enc["color"] = alt.Color(f"{color}:N", title=color_title or None, scale=scale,
+                                 legend=alt.Legend(orient="top", labelLimit=300))
         enc["tooltip"].append(f"{color}:N")
     layers: list[alt.Chart] = [_base(frame).mark_line(point=True).encode(**enc)]
     if target is not None:
         rule_frame = pl.DataFrame({"value": [target], "label": [target_label]})
         layers.append(_base(rule_frame).mark_rule(color=target_color, strokeDash=[8, 4], strokeWidth=2).encode(
             y="value:Q"))
-        layers.append(_base(rule_frame).mark_text(align="left", dx=4, dy=-7, color=target_color, fontSize=13,
+        layers.append(_base(rule_frame).mark_text(align="left", dx=4, dy=-10, color=target_color, fontSize=13,
                                                   fontWeight="bold").encode(y="value:Q", text="label:N",
                                                                             x=alt.value(4)))
     return alt.layer(*layers).properties(height=HEIGHT)
@@ -165,7 +169,7 @@ def _rule_layers(rules: Sequence[tuple[float, str, str] | None]) -> list[alt.Cha
         value, label, colour = rule
         frame = pl.DataFrame({"value": [float(value)], "label": [label]})
         layers.append(_base(frame).mark_rule(color=colour, strokeDash=[8, 4], strokeWidth=2).encode(y="value:Q"))
-        layers.append(_base(frame).mark_text(align="left", dx=4, dy=-8, color=colour, fontSize=13,
+        layers.append(_base(frame).mark_text(align="left", dx=4, dy=-10, color=colour, fontSize=13,
                                              fontWeight="bold").encode(y="value:Q", text="label:N", x=alt.value(4)))
     return layers
 

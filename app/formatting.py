@@ -21,7 +21,7 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     "on_track": {"ja": "順調", "en": "On track"},
     "at_risk": {"ja": "要注意", "en": "At risk"},
     "off_track": {"ja": "遅れ", "en": "Off track"},
-    "not_evaluable": {"ja": "評価対象外", "en": "Not evaluable"},
+    "not_evaluable": {"ja": "評価不能", "en": "Not evaluable"},
     "no_data": {"ja": "データなし", "en": "No data"},
 }
 # ◎○△× as Japanese reports write them (and drawable with the CJK fonts alone: no emoji font is needed).
@@ -127,7 +127,9 @@ def format_value(value: Any, unit: Any = None, lang: str = "ja", exact: bool = F
     else:
         text = format_number(number, 0 if number.is_integer() else 1)
     label = unit_label(unit, lang)
-    return f"{text} {label}".strip() if label and label != "%" else text
+    if not label or label == "%":
+        return text
+    return f"{text}{label}" if lang == "ja" else f"{text} {label}"
 
 
 def wareki_fiscal_year(fiscal_year: int) -> str:

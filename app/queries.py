@@ -142,7 +142,7 @@ def measure_trends(run: Runner, catalog: Catalog) -> pl.DataFrame:
     )
     return (frame.with_columns(pl.col("measure_id").cast(pl.Int64))
             .group_by("measure_id", maintain_order=True)
-            .agg(pl.col("rate").cast(pl.Float64).fill_null(0.0).alias("trend")))
+            .agg(pl.col("rate").cast(pl.Float64).alias("trend")))
 
 
 def indicator_list(run: Runner, catalog: Catalog) -> pl.DataFrame:

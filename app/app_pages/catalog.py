@@ -63,8 +63,8 @@ def render() -> None:
                     c.t("owner"): doc.get("owner", ""), "rows (est.)": record.get("row_estimate"),
                 })
             frame = pl.DataFrame(rows)
-            st.caption(f"{frame.height} datasets ・ dbt docs: "
-                       f"{'◯' if docs else '—'} {c.settings.docs_dir / 'manifest.json'}")
+            st.caption(c.t("dataset_count", n=frame.height) + f" ・ dbt docs: {'◯' if docs else '—'} "
+                       f"{c.settings.docs_dir / 'manifest.json'}")
             st.dataframe(frame.to_pandas(), hide_index=True, width="stretch", key="cat_tables")
             options = [f"{r['schema']}.{r['table']}" for r in rows]
             picked = st.selectbox(c.t("columns"), options, key="cat_pick",

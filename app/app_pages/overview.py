@@ -48,11 +48,14 @@ def render() -> None:
     strategies = [s for s in measures.sort("strategy_id")[strategy_col].unique(maintain_order=True).to_list() if s]
 
     f1, f2, f3, f4 = st.columns(4)
-    pick_dept = f1.multiselect(c.t("filter_department"), departments, key="ov_dept")
-    pick_goal = f2.multiselect(c.t("filter_goal"), goals, key="ov_goal")
-    pick_strategy = f3.multiselect(c.t("filter_strategy"), strategies, key="ov_strategy")
+    pick_dept = f1.multiselect(c.t("filter_department"), departments, key="ov_dept",
+                                 placeholder=c.t("all"))
+    pick_goal = f2.multiselect(c.t("filter_goal"), goals, key="ov_goal",
+                                 placeholder=c.t("all"))
+    pick_strategy = f3.multiselect(c.t("filter_strategy"), strategies, key="ov_strategy",
+                                 placeholder=c.t("all"))
     pick_status = f4.multiselect(c.t("filter_status"), list(STATUS_ORDER), key="ov_status",
-                                 format_func=lambda s: status_label(s, lang, with_icon=True))
+                                 format_func=lambda s: status_label(s, lang, with_icon=True), placeholder=c.t("all"))
     view = measures
     if pick_dept:
         view = view.filter(pl.col("owner_departments_ja").map_elements(
@@ -95,22 +98,23 @@ def render() -> None:
         table = block.select(
             pl.col("measure_id").alias(c.t("measure_no")),
             pl.col(name).alias(c.t("measure")),
-            pl.col(strategy_col).fill_null(c.t("no_strategy")).alias(c.t("filter_strategy")),
+            pl.col(strategy_col).fill_null("—").alias(c.t("filter_strategy")),
             pl.col("owner_departments_ja").alias(c.t("filter_department")),
             pl.col("status_key").map_elements(lambda s: status_label(s, lang, with_icon=True),
                                               return_dtype=pl.String).alias(c.t("status")),
             pl.col("suggested_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
             .alias(c.t("suggested_grade")),
             pl.col(reason).fill_null("").alias(c.t("grade_reason")),
-            pl.col("trend").alias(c.t("trend")),
+            pl.col("trend").map_elements(_trend_text, return_dtype=pl.String).alias(c.t("trend")),
         )
-        height = 38 + 35 * block.height  # every measure visible without an inner scrollbar
-        st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"ov_goal_{goal}", height=height,
-                     column_config={
-                         c.t("measure_no"): st.column_config.NumberColumn(c.t("measure_no"), width=40),
-                         c.t("measure"): st.column_config.TextColumn(c.t("measure"), width="large"),
-                         c.t("grade_reason"): st.column_config.TextColumn(c.t("grade_reason"), width="large"),
-                         c.t("trend"): st.column_config.LineChartColumn(c.t("trend"), y_min=0, y_max=150)})
+        st.table(table.to_pandas().set_index(c.t("measure_no")))  # wraps long names: nothing is clipped
+
+
+def _trend_text(rates: pl.Series | list[float] | None) -> str:
+    """Mean achievement by year as '12 → 48 → 100' (%), oldest first; years without data skipped."""
+    items = rates.to_list() if isinstance(rates, pl.Series) else (rates or [])
+    values = [f"{rate:.0f}" for rate in items if rate is not None]
+    return " → ".join(values) if values else "—"
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

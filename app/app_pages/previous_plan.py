@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from app import charts, queries
-from app.ui import chart_block, ctx, not_published, safe, status_line
+from app.ui import chart_block, ctx, not_published, quality_of, safe
 
 
 def render() -> None:
@@ -17,8 +17,11 @@ def render() -> None:
         return
     st.subheader(c.t("table1"))
     all_match = bool(table1["matches_table1"].all())
-    st.caption(status_line(c, (), ("mart_previous_plan_evaluation", "mart_previous_plan_projects"))
-               + f" ・ {'◯ ' + c.t('table1_matches') if all_match else '× ' + c.t('table1_differs')}")
+    passed = quality_of(c, ("mart_previous_plan_evaluation", "mart_previous_plan_projects"))
+    quality = {True: "◯ " + c.t("quality_passed"), False: "× " + c.t("quality_failed"),
+               None: c.t("quality_unknown")}[passed]
+    st.caption(f"{c.t('source')}: {c.t('plan_appendix')} ・ {quality} ・ "
+               f"{'◯ ' + c.t('table1_matches') if all_match else '× ' + c.t('table1_differs')}")
     shown = table1.select(
         pl.col("grade").alias(c.t("grade")),
         pl.col("criterion_ja").fill_null("").alias(c.t("criterion")),
@@ -41,7 +44,7 @@ def render() -> None:
     if projects.is_empty():
         not_published(c, "mart_previous_plan_projects")
         return
-    picked = st.multiselect(c.t("grade"), grades["grade"].to_list(), key="prev_grade")
+    picked = st.multiselect(c.t("grade"), grades["grade"].to_list(), key="prev_grade", placeholder=c.t("all"))
     view = projects.filter(pl.col("grade").is_in(picked)) if picked else projects
     st.dataframe(view.select(
         pl.col("project_no").alias("No."), pl.col("section_name_ja").alias(c.t("section")),

@@ -1,7 +1,13 @@
-"""End to end in a real browser: Debian's Chromium via Playwright against a running `streamlit run`."""
+"""End to end in a real browser: Debian's Chromium via Playwright against `streamlit run` on the demo warehouse.
+
+One app server and one browser for the module; the pages are visited in order, a screenshot of each is kept in
+test-artifacts/screenshots/, and the last test browses the pages while `warehouse refresh --full-rebuild`
+publishes a new version into the same home.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import APP
-from tests.app.fixture_warehouse import build_fixture_warehouse
+from app.formatting import format_number
+from tests.app.conftest import APP, warehouse_value
+from tests.conftest import run_warehouse
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
@@ -22,16 +29,17 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking"]
-# page url -> Japanese labels that must be visible once it has rendered
+# page url -> Japanese labels that must be visible once it has rendered (the first is the page heading)
 PAGE_LABELS = {
-    "overview": ["計画の概要", "推進施策", "状況別の施策数"],
-    "indicator": ["指標の詳細", "目標", "データ時点"],
-    "certificates": ["証明書交付", "コンビニ交付率", "目標 40%"],
-    "homepage": ["ホームページ", "年間目標 300万件"],
-    "gis": ["GIS", "ログイン数（日平均）"],
-    "energy": ["エネルギー", "前年同月比"],
-    "previous_plan": ["前計画の評価", "表1 第3次電子区役所推進計画の評価別事業数", "76件"],
-    "catalog": ["データカタログと品質", "データセット"],
+    "overview": ["計画の概要", "推進施策", "35施策", "状況別の施策数", "評価(案)", "データ時点"],
+    "indicator": ["指標の詳細", "区ホームページにアクセス件数（年間）", "目標（令和2年度）", "300万件", "257.9万件",
+                  "データ時点", "品質チェック合格"],
+    "certificates": ["証明書交付", "コンビニ交付率（令和2年度）", "40%", "マイナンバーカード交付率"],
+    "homepage": ["ホームページ", "2,578,895件", "3,000,000件", "年度別アクセス件数"],
+    "gis": ["GIS", "ログイン数（日平均）", "所属別の地図表示数"],
+    "energy": ["エネルギー", "前年度比", "使用量の多い施設"],
+    "previous_plan": ["前計画の評価", "表1 第3次電子区役所推進計画の評価別事業数", "68件", "76件"],
+    "catalog": ["データカタログと品質", "データセット", "品質チェックの結果"],
     "yearly_report": ["年次報告", "取り組み状況", "35施策"],
 }
 
@@ -43,28 +51,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def browser_home(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    """The lead's real demo home when the pipeline runs; the synthetic fixture warehouse otherwise."""
-    if os.environ.get("APP_BROWSER_USE_DEMO", "1") == "1":
-        try:
-            return request.getfixturevalue("demo_home")
-        except Exception as exc:  # noqa: BLE001 - pipeline not ready: still test the app on the fixture
-            print(f"demo_home unavailable ({type(exc).__name__}); using the synthetic fixture warehouse")
+def browser_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the session's demo home: the refresh test publishes into it."""
     home = tmp_path_factory.mktemp("browser") / "home"
-    build_fixture_warehouse(home)
+    shutil.copytree(demo_home, home, symlinks=True)
+    if (demo_home.parent / "ip_salt").exists():
+        shutil.copy2(demo_home.parent / "ip_salt", home.parent / "ip_salt")
     return home
 
 
 @pytest.fixture(scope="module")
 def server(browser_home: Path) -> Iterator[str]:
     """`streamlit run app/streamlit_app.py` on a free port, as `warehouse serve` starts it."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk"
     port = _free_port()
     env = {**os.environ, "WAREHOUSE_HOME": str(browser_home), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    log = (browser_home.parent / "streamlit.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--client.toolbarMode", "viewer"],
+                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -76,10 +82,11 @@ def server(browser_home: Path) -> Iterator[str]:
             time.sleep(0.5)
     else:
         proc.kill()
-        raise AssertionError(f"streamlit did not become healthy on {url}: {proc.stdout.read().decode()[-2000:]}")
+        raise AssertionError(f"streamlit did not become healthy on {url}: see {log.name}")
     yield url
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -98,42 +105,64 @@ def visit(page, url: str, name: str) -> str:
     page.goto(f"{url}/" if name == "overview" else f"{url}/{name}", wait_until="domcontentloaded")
     page.get_by_role("heading", name=PAGE_LABELS[name][0], exact=True).first.wait_for(timeout=60000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
-    page.wait_for_timeout(1500)  # charts (vega) draw after the script finishes
+    page.wait_for_timeout(1200)  # charts (vega) draw after the script finishes
     return page.inner_text("body")
 
 
+def screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to its height first."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": min(max(int(height), 1000), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+
+def assert_clean(page, name: str, text: str) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, f"{name}: {text[:2000]}"
+    assert "Traceback" not in text and "Page not found" not in text, f"{name}: {text[:2000]}"
+    assert "読み込めませんでした" not in text, f"{name} showed a read error: {text[:2000]}"
+
+
 @pytest.mark.parametrize("name", list(PAGE_LABELS))
-def test_page_in_browser(page, server: str, name: str) -> None:
+def test_page_in_browser(page, server: str, browser_home: Path, name: str) -> None:
     text = visit(page, server, name)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    assert page.locator("[data-testid='stException']").count() == 0, text[:2000]
-    assert "Traceback" not in text
+    screenshot(page, SCREENSHOTS / f"{name}.png")
+    assert_clean(page, name, text)
     for label in PAGE_LABELS[name]:
         assert label in text, f"{label!r} not visible on {name}"
-    assert "公開版" in text
-    assert "Page not found" not in text
+    assert "公開版" in text and "データ時点: 2021年3月31日" in text
+    if name == "certificates":
+        share = warehouse_value(browser_home, "select actual_value from mart_kpi_indicator_progress "
+                                              "where indicator_id = 'M09-1' and fiscal_year = 2020")
+        assert f"{float(share):.1f}%" in text
+    if name == "homepage":
+        total = warehouse_value(browser_home, "select sum(page_view_count) from mart_web_access_monthly "
+                                              "where fiscal_year = 2020")
+        assert f"{format_number(total)}件" in text
 
 
-def test_pages_stay_error_free_while_a_refresh_runs(page, server: str, browser_home: Path,
-                                                     tmp_path: Path) -> None:
-    warehouse = Path(sys.executable).with_name("warehouse")
-    probe = subprocess.run([str(warehouse), "refresh", "--help"], capture_output=True, text=True)
-    if probe.returncode != 0 or not (browser_home / "lake").exists():
-        pytest.skip("needs the real pipeline (`warehouse refresh`) and a demo home with a lake")
-    env = {**os.environ, "WAREHOUSE_HOME": str(browser_home), "GX_ANALYTICS_ENABLED": "false"}
-    result: dict[str, int] = {}
-    refresh = threading.Thread(target=lambda: result.setdefault("rc", subprocess.run(
-        [str(warehouse), "refresh"], env=env, cwd=REPO, capture_output=True).returncode))
+def test_pages_stay_error_free_while_a_refresh_runs(page, server: str, browser_home: Path) -> None:
+    before = warehouse_value(browser_home, "select version_id from meta.warehouse_version")
+    result: dict[str, object] = {}
+    refresh = threading.Thread(target=lambda: result.setdefault(
+        "completed", run_warehouse(browser_home, "refresh", "--full-rebuild")))
     refresh.start()
+    names = list(PAGE_LABELS)
     visited = 0
-    while refresh.is_alive() or visited < len(PAGE_LABELS):
-        name = list(PAGE_LABELS)[visited % len(PAGE_LABELS)]
-        text = visit(page, server, name)
-        assert page.locator("[data-testid='stException']").count() == 0, f"{name}: {text[:1500]}"
-        assert "読み込めませんでした" not in text, f"{name} showed a read error during the refresh"
+    while refresh.is_alive():
+        name = names[visited % len(names)]
+        assert_clean(page, name, visit(page, server, name))
         visited += 1
-        if visited > 60:
-            break
-    refresh.join(timeout=900)
-    assert result.get("rc") in (0, 3), f"warehouse refresh exited {result.get('rc')}"
+    refresh.join()
+    completed = result["completed"]
+    assert completed.returncode == 0, f"refresh exited {completed.returncode}:\n{completed.stdout[-3000:]}"
+    after = warehouse_value(browser_home, "select version_id from meta.warehouse_version")
+    assert after != before
+    for name in ("overview", "homepage"):  # the new version is served without a restart
+        text = visit(page, server, name)
+        assert_clean(page, name, text)
+        assert str(after) in text
+        visited += 1
+    assert visited >= len(names)

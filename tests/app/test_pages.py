@@ -77,9 +77,9 @@ def test_overview_shows_35_measures_with_status_and_grades(app_env: Path) -> Non
     grade_a = warehouse_value(app_env, "select count(*) from mart_plan_measure_status "
                                        "where fiscal_year = 2020 and suggested_grade = 'A'")
     assert f"A（計画どおり） {grade_a}" in all_text(at)
-    tables = [d.value for d in at.dataframe]
-    assert sum(len(t) for t in tables[1:]) == 35  # one table per basic goal, all 35 measures
-    assert "指標1件中1件が目標達成または順調" in set(tables[1]["評価の理由"])
+    tables = [t.value for t in at.table]
+    assert sum(len(t) for t in tables) == 35  # one table per basic goal, all 35 measures
+    assert "指標1件中1件が目標達成または順調" in set(tables[0]["評価の理由"])
 
 
 def test_overview_filters_narrow_the_measures(app_env: Path) -> None:
@@ -118,13 +118,13 @@ def test_indicator_page_shows_actual_baseline_target_forecast_and_definition(app
     at = run_page("indicator")
     at.selectbox(key="ind_pick").set_value("M13-1").run()
     shown = metrics(at)
-    assert shown["現状（基準値）（平成27年度）"] == "257.9万 件"
-    assert shown["目標（令和2年度）"] == "300万 件"
+    assert shown["現状値（平成27年度）"] == "257.9万件"
+    assert shown["目標（令和2年度）"] == "300万件"
     actual = warehouse_value(app_env, "select actual_value from mart_kpi_indicator_progress "
                                       "where indicator_id = 'M13-1' and fiscal_year = 2020")
-    assert shown["実績（令和2年度）"] == f"{float(actual) / 10_000:.1f}".rstrip("0").rstrip(".") + "万 件"
+    assert shown["実績（令和2年度）"] == f"{float(actual) / 10_000:.1f}".rstrip("0").rstrip(".") + "万件"
     text = all_text(at)
-    assert "基準値の再計算: 2,578,895 件（◯ 計画の現状値と一致）" in text
+    assert "基準値の再計算: 2,578,895件（◯ 計画の現状値と一致）" in text
     assert "予測（目標年度）" in text
     assert any("月別の実績" in m.value for m in at.markdown)
     assert len(at.get("download_button")) == 2
@@ -155,10 +155,10 @@ def test_certificates_page_says_when_real_data_is_missing(app_env: Path, tmp_pat
 def test_homepage_shows_the_fy2015_baseline_and_the_3_million_target(app_env: Path) -> None:
     at = run_page("homepage")
     shown = metrics(at)
-    assert shown["現状（基準値）（平成27年度）"] == "2,578,895件"
+    assert shown["現状値（平成27年度）"] == "2,578,895件"
     assert shown["目標（令和2年度）"] == "3,000,000件"
     text = all_text(at)
-    assert "平成27年度 2,578,895件（現状（基準値） 2,578,895）" in text  # recomputed FY2015 total = the plan's
+    assert "平成27年度 2,578,895件（現状値 2,578,895）" in text  # recomputed FY2015 total = the plan's
     fy2020 = warehouse_value(app_env, "select sum(page_view_count) from mart_web_access_monthly where fiscal_year = 2020")
     assert f"令和2年度 {format_number(fy2020)}件（目標 3,000,000）" in text
 
@@ -168,7 +168,7 @@ def test_gis_page_shows_logins_per_day_against_the_baseline(app_env: Path) -> No
     logins = warehouse_value(app_env, "select actual_value from mart_kpi_indicator_progress "
                                       "where indicator_id = 'M03-1' and fiscal_year = 2020")
     assert metrics(at)["ログイン数（日平均）（令和2年度）"] == format_number(logins, 1)
-    assert "現状（基準値） 58" in all_text(at)
+    assert "現状値 58" in all_text(at)
 
 
 def test_energy_metric_switch(app_env: Path) -> None:

@@ -126,3 +126,19 @@ def test_warehouse_serve_answers_on_localhost(demo_home: Path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_warehouse_report_writes_the_yearly_report_workbook(demo_home: Path, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "report_fy2020.xlsx"
+    completed = subprocess.run([WAREHOUSE, "--json", "report", "--fiscal-year", "2020", "--out", str(out)],
+                               env=warehouse_env(demo_home), capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["path"] == str(out)
+    sheet = load_workbook(out, read_only=True).worksheets[0]
+    text = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
+    joined = "\n".join(text)
+    assert "令和2年度" in joined
+    for indicator_id in ("M01-1", "M09-1", "M13-1", "M35-1"):
+        assert indicator_id in joined, indicator_id
