@@ -96,8 +96,7 @@ def render() -> None:
             continue
         st.subheader(f"{c.t('filter_goal')}: {goal}")
         table = block.select(
-            pl.col("measure_id").alias(c.t("measure_no")),
-            pl.col(name).alias(c.t("measure")),
+            (pl.col("measure_id").cast(pl.String) + ". " + pl.col(name)).alias(c.t("measure")),
             pl.col(strategy_col).fill_null("—").alias(c.t("filter_strategy")),
             pl.col("owner_departments_ja").alias(c.t("filter_department")),
             pl.col("status_key").map_elements(lambda s: status_label(s, lang, with_icon=True),
@@ -107,7 +106,7 @@ def render() -> None:
             pl.col(reason).fill_null("").alias(c.t("grade_reason")),
             pl.col("trend").map_elements(_trend_text, return_dtype=pl.String).alias(c.t("trend")),
         )
-        st.table(table.to_pandas().set_index(c.t("measure_no")))  # wraps long names: nothing is clipped
+        st.table(table.to_pandas(), hide_index=True)  # wraps long names: nothing is clipped
 
 
 def _trend_text(rates: pl.Series | list[float] | None) -> str:

@@ -4,16 +4,13 @@ small scratch raw schema and checks totals that can be worked out by hand from t
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
+from tests.models.dbt_harness import dbt_build, query
 from tests.models.foundation_raw_fixture import (
     CERTIFICATE_MIX,
     CERTIFICATE_SPAN,
@@ -23,8 +20,6 @@ from tests.models.foundation_raw_fixture import (
     write_raw_database,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 AS_OF_DATE = "2017-04-10"
 # The KPI and plan marts belong to another part of the project and have their own tests.
 OTHER_PARTS = ["path:models/intermediate/kpi", "path:models/marts/kpi", "path:models/marts/plan"]
@@ -43,41 +38,8 @@ def built_database(tmp_path_factory: pytest.TempPathFactory, raw_rows: dict) -> 
     work = tmp_path_factory.mktemp("foundation")
     database = work / "build.duckdb"
     write_raw_database(database, raw_rows)
-    env = {**os.environ, "WAREHOUSE_BUILD_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [
-        str(DBT),
-        "build",
-        "--profiles-dir",
-        str(REPO_ROOT),
-        "--project-dir",
-        str(REPO_ROOT),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        f"{{as_of_date: '{AS_OF_DATE}'}}",
-        "--exclude",
-        *OTHER_PARTS,
-    ]
-    result = subprocess.run(
-        command, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    if result.returncode != 0:
-        failures = [line for line in result.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
-        pytest.fail(
-            f"dbt build exited {result.returncode}:\n" + "\n".join(failures[-40:] or [result.stdout[-4000:]])
-        )
+    dbt_build(database, work, AS_OF_DATE, "--exclude", *OTHER_PARTS)
     yield database
-
-
-def query(database: Path, sql: str) -> list[tuple]:
-    """Rows of a read-only query against the built file (closed right after)."""
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_calendar_covers_fy2015_through_as_of_month(built_database: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.models.dbt_harness import REPO_ROOT, dbt_build, query
 from tests.models.kpi.kpi_synthetic_raw import (
     PLAN_FY2015_HOMEPAGE_ACCESSES,
     SyntheticSpan,
     write_synthetic_raw,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DBT = Path(sys.executable).with_name("dbt")
 # data FY2015-FY2018 judged from FY2019: FY2016-FY2019 in the marts, FY2019 without data
 AS_OF_DATE = "2019-04-20"
 MY_MARTS = [
@@ -32,22 +30,6 @@ MY_MARTS = [
 ]
 
 
-def dbt_build(database: Path, work: Path, select: list[str]) -> subprocess.CompletedProcess[str]:
-    """`dbt build` of the selection into database; fails the test with dbt's output when dbt fails."""
-    env = {**os.environ, "WAREHOUSE_BUILD_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    command = [
-        str(DBT), "build",
-        "--profiles-dir", str(REPO_ROOT), "--project-dir", str(REPO_ROOT),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        "--vars", f"{{as_of_date: '{AS_OF_DATE}', stale_after_days: 45}}",
-        "--indirect-selection", "cautious",
-        "--select", *select,
-    ]
-    completed = subprocess.run(command, check=False, env=env, capture_output=True, text=True, cwd=REPO_ROOT,
-                               timeout=600)
-    if completed.returncode != 0:
-        pytest.fail(f"dbt build exited {completed.returncode}:\n{completed.stdout[-6000:]}")
-    return completed
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +38,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work = tmp_path_factory.mktemp("kpi")
     database = work / "build.duckdb"
     write_synthetic_raw(database, SyntheticSpan())
-    dbt_build(database, work, MY_MARTS)
+    dbt_build(database, work, AS_OF_DATE, "--indirect-selection", "cautious", "--select", *MY_MARTS)
     yield database
-
-
-def query(database: Path, sql: str) -> list[tuple]:
-    """All rows of sql on a read-only connection that is closed again (dbt may reopen the file)."""
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def progress(database: Path, indicator_id: str, fiscal_year: int) -> dict[str, object]:
@@ -215,7 +188,8 @@ def test_quarantined_files_make_indicators_not_evaluable(built: Path, tmp_path: 
                     "where source_table = 'certificate_issuances'")
     finally:
         con.close()
-    dbt_build(database, tmp_path, ["int_indicator_progress_scored+"])
+    dbt_build(database, tmp_path, AS_OF_DATE, "--indirect-selection", "cautious",
+              "--select", "int_indicator_progress_scored+")
     row = progress(database, "M09-1", 2017)
     assert row["progress_status"] == "not_evaluable"
     assert bool(row["passed_quality_checks"]) is False
