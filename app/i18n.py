@@ -33,14 +33,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     # empty warehouse
     "empty_title": ("まだデータが公開されていません", "No data has been published yet"),
     "empty_body": (
-        "データウェアハウス（{path}）が見つからないか、空です。最初の更新を実行してください:\n\n"
+        ("データウェアハウス（{path}）が見つからないか、空です。最初の更新を実行してください:\n\n"
         "- デモデータで試す: `make run` または `warehouse demo`\n"
         "- 実データを取り込む: 各課のファイルを `landing/` に置いて `warehouse refresh`\n\n"
-        "公開が終わると、このページを再読み込みするだけで表示されます（再起動は不要です）。",
-        "The warehouse ({path}) is missing or empty. Run the first refresh:\n\n"
+        "公開が終わると、このページを再読み込みするだけで表示されます（再起動は不要です）。"),
+        ("The warehouse ({path}) is missing or empty. Run the first refresh:\n\n"
         "- Try it with demo data: `make run` or `warehouse demo`\n"
         "- Load real data: drop the departments' files into `landing/` and run `warehouse refresh`\n\n"
-        "Once published, just reload this page (no restart needed).",
+        "Once published, just reload this page (no restart needed)."),
     ),
     # pages
     "page_overview": ("計画の概要", "Plan overview"),
@@ -176,10 +176,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # report
     "report_title": ("『ICT推進・活用計画2020』の取り組み状況（{fy}）", "Progress of the ICT Plan 2020 ({fy})"),
     "report_intro": (
-        "計画のPDCAサイクルの評価（Check）段階で公表する取り組み状況の案です。評価(案)は指標の実績から算出した"
-        "目安で、所管課のコメント欄は空欄です。",
-        "Draft of the yearly progress report (the Check step of the plan's PDCA cycle). Suggested grades are "
-        "computed from the indicators; the department comment column is left empty.",
+        ("計画のPDCAサイクルの評価（Check）段階で公表する取り組み状況の案です。評価(案)は指標の実績から算出した"
+        "目安で、所管課のコメント欄は空欄です。"),
+        ("Draft of the yearly progress report (the Check step of the plan's PDCA cycle). Suggested grades are "
+        "computed from the indicators; the department comment column is left empty."),
     ),
     "department_comment": ("所管課コメント", "Department comment"),
 }

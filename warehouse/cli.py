@@ -124,7 +124,7 @@ def serve(port: int, address: str) -> None:
     settings = _settings()
     command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app" / "streamlit_app.py"),
                "--server.port", str(port), "--server.address", address, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     env = {**os.environ, "WAREHOUSE_HOME": str(settings.home)}
     click.echo(f"serving http://{address}:{port} on {settings.published_path}", err=True)
     sys.exit(subprocess.call(command, env=env))

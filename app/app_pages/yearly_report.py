@@ -39,6 +39,7 @@ def render() -> None:
     st.download_button(c.t("download_xlsx"), report.report_workbook_bytes(frame, int(fiscal_year), c.lang),
                        file_name=f"torikumi_jokyo_FY{fiscal_year}.xlsx", key="report_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.caption(f"`warehouse report --fiscal-year {fiscal_year}`")
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__
