@@ -14,7 +14,20 @@ renamed as (
         cast(fiscal_year as integer) as fiscal_year,
 
         -- values
-        cast(reported_value as double) as reported_value,
+        -- milestone indicators (direction reach_by) are reported in words: 導入済, 運用開始, 更新完了 → 1;
+        -- 未達成, 未導入, 検討中 → 0; a number is kept as reported
+        coalesce(
+            cast(reported_value as double),
+            case
+                when reported_value_text_ja like '未%' or reported_value_text_ja like '%検討中%' then 0.0
+                when reported_value_text_ja like '%済%'
+                    or reported_value_text_ja like '%完了%'
+                    or reported_value_text_ja like '%開始%'
+                    or reported_value_text_ja like '%実施%'
+                    or reported_value_text_ja like '%導入%'
+                    or reported_value_text_ja like '%達成%' then 1.0
+            end
+        ) as reported_value,
         cast(reported_value_text_ja as {{ dbt.type_string() }}) as reported_value_text_ja,
         cast(comment_ja as {{ dbt.type_string() }}) as comment_ja,
         cast(reporting_department_ja as {{ dbt.type_string() }}) as reporting_department_ja,
