@@ -109,11 +109,23 @@ def render() -> None:
         st.table(table.to_pandas(), hide_index=True)  # wraps long names: nothing is clipped
 
 
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+
+
 def _trend_text(rates: pl.Series | list[float] | None) -> str:
-    """Mean achievement by year as '12 → 48 → 100' (%), oldest first; years without data skipped."""
+    """A text sparkline of mean achievement by year, then the numbers: '▁▄█ 12 → 48 → 100' (%).
+
+    Block characters keep the sparkline inside the wrapped table (st.table), and the numbers after it are
+    what a screen reader reads and what pastes into a report. Scaled to 0-100 %, higher values to their max.
+    """
     items = rates.to_list() if isinstance(rates, pl.Series) else (rates or [])
-    values = [f"{rate:.0f}" for rate in items if rate is not None]
-    return " → ".join(values) if values else "—"
+    values = [rate for rate in items if rate is not None]
+    if not values:
+        return "—"
+    top = max(100.0, *values)
+    spark = "".join(SPARK_LEVELS[min(len(SPARK_LEVELS) - 1, max(0, round(v / top * (len(SPARK_LEVELS) - 1))))]
+                    for v in values)
+    return f"{spark} " + " → ".join(f"{v:.0f}" for v in values)
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

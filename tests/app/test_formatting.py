@@ -39,3 +39,11 @@ def test_status_labels_and_aliases() -> None:
 def test_every_text_has_both_languages() -> None:
     assert all(ja and en for ja, en in TEXTS.values())
     assert t("page_overview") == "計画の概要" and t("page_overview", "en") == "Plan overview"
+
+
+def test_overview_trend_is_a_text_sparkline_with_its_numbers() -> None:
+    from app.app_pages.overview import _trend_text
+
+    assert _trend_text([0.0, 50.0, 100.0]) == "▁▅█ 0 → 50 → 100"
+    assert _trend_text([None, 20.0, 200.0]) == "▂█ 20 → 200"  # scaled to the largest value above 100 %
+    assert _trend_text([]) == "—"
