@@ -43,17 +43,25 @@ def scan_frame(
     """Scan every text column; allowed[column] lists the PII kinds that column is declared to hold."""
     findings: list[Finding] = []
     rows = frame["source_row_number"]
-    for column in frame.columns:
-        if column == "source_row_number" or frame.schema[column] != pl.String:
+    text_columns = [c for c in frame.columns if c != "source_row_number" and frame.schema[c] == pl.String]
+    checks = [(column, kind, pattern) for column in text_columns
+              for kind, pattern in [*PATTERNS.items(), ("my_number", MY_NUMBER)]
+              if kind not in allowed.get(column, frozenset())]
+    if not checks:
+        return findings
+    # One pass over the batch for every column × pattern; only columns with a hit are looked at row by row.
+    any_hit = frame.select(
+        pl.col(column).str.contains(pattern).fill_null(False).any().alias(f"{index}")
+        for index, (column, _, pattern) in enumerate(checks)
+    ).row(0)
+    for (column, kind, pattern), hit in zip(checks, any_hit):
+        if not hit:
             continue
         values = frame[column]
         label = headers.get(column, column)
-        for kind, pattern in PATTERNS.items():
-            if kind in allowed.get(column, frozenset()):
-                continue
+        if kind != "my_number":
             hits = rows.filter(values.str.contains(pattern).fill_null(False))
             findings.extend(Finding(int(row), label, f"PII: {kind}") for row in hits.head(limit).to_list())
-        if "my_number" in allowed.get(column, frozenset()):
             continue
         candidates = values.str.contains(MY_NUMBER).fill_null(False)
         if candidates.any():
