@@ -23,7 +23,8 @@ def polars_bare(landing: Path, out_dir: Path) -> dict[str, int]:
             frame = pl.read_excel(path)
         elif path.suffix.lower() == ".csv":
             encoding = "cp932" if path.parent.name in CP932_KINDS else "utf8"
-            frame = pl.read_csv(path, encoding=encoding, infer_schema_length=10000)
+            # all columns as text: departments' files (full-width digits, 和暦) defeat type inference
+            frame = pl.read_csv(path, encoding=encoding, infer_schema=False)
         else:
             continue
         frame.write_parquet(out_dir / f"{files:06d}_{path.stem}.parquet")
