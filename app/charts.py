@@ -75,8 +75,9 @@ def _order_key(label: str, years: pl.DataFrame, forecast: pl.DataFrame) -> int:
 def monthly_line(frame: pl.DataFrame, y: str, y_title: str, color: str | None = None,
                  color_title: str | None = None, target: float | None = None, target_label: str = "",
                  percent: bool = False, target_color: str = "#c62828",
-                 color_scale: tuple[list[str], list[str]] | None = None) -> alt.LayerChart:
-    """Line per month (optionally per category) with an optional horizontal target rule."""
+                 color_scale: tuple[list[str], list[str]] | None = None,
+                 detail: str | None = None) -> alt.LayerChart:
+    """Line per month (optionally per category, broken per `detail` value) with an optional target rule."""
     enc = {
         "x": alt.X("month_start_date:T", title=None, axis=alt.Axis(format="%Y/%m", labelAngle=0)),
         "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format="%" if percent else ",.0f")),
@@ -88,6 +89,8 @@ def monthly_line(frame: pl.DataFrame, y: str, y_title: str, color: str | None = 
         enc["color"] = alt.Color(f"{color}:N", title=color_title or None, scale=scale,
                                  legend=alt.Legend(orient="top", labelLimit=300))
         enc["tooltip"].append(f"{color}:N")
+    if detail:
+        enc["detail"] = alt.Detail(f"{detail}:N")
     layers: list[alt.Chart] = [_base(frame).mark_line(point=True).encode(**enc)]
     if target is not None:
         rule_frame = pl.DataFrame({"value": [target], "label": [target_label]})

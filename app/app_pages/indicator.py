@@ -156,12 +156,14 @@ def _monthly(c: PageContext, monthly: pl.DataFrame, unit: Any) -> None:
     monthly = monthly.filter(pl.col("fiscal_year").is_between(c.fiscal_year - 1, c.fiscal_year))
     if monthly.is_empty():
         return
-    long = (monthly.unpivot(index="month_start_date", on=list(series), variable_name="series", value_name="value")
+    long = (monthly.unpivot(index=["month_start_date", "fiscal_year"], on=list(series), variable_name="series",
+                            value_name="value")
             .with_columns(pl.col("series").replace_strict(series), pl.col("value").cast(pl.Float64)).drop_nulls("value"))
     st.markdown(f"**{c.t('monthly')}**")
     chart = charts.monthly_line(long, "value", unit_label(unit, lang) or c.t("actual"), color="series",
                                 color_title="", color_scale=(list(series.values()),
-                                                             ["#9e9e9e", "#1565c0", "#c62828"]))
+                                                             ["#9e9e9e", "#1565c0", "#c62828"]),
+                                detail="fiscal_year")  # year-to-date lines restart each April: no joining line
     latest = monthly.tail(1).to_dicts()[0]
     summary = (f"{latest['month_start_date']:%Y/%m}: {c.t('month_value')} "
                f"{format_value(latest['actual_value_month'], unit, lang)}、{c.t('fytd_value')} "
