@@ -400,7 +400,7 @@ class Refresh:
         with self.step("quality_gates", "great-expectations suites and golden records"):
             from expectations import run_gates
 
-            gate = run_gates(build_path)
+            gate = run_gates(build_path, raw_files=self._files_of_this_run(report))
             self.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
             if gate.failed:
                 raise RefreshFailed("quality_gates", gate.summary())
@@ -440,6 +440,16 @@ class Refresh:
             self.log.info("open-data export not available")
             return
         export_open_data(self.settings)
+
+    @staticmethod
+    def _files_of_this_run(report) -> dict[str, list[str]]:
+        """Lake table → sha256 of the file versions this run added (the rows the raw suites gate)."""
+        files: dict[str, list[str]] = {}
+        for outcome in report.files:
+            if outcome.status in {"loaded", "replaced"}:
+                for table in outcome.tables or []:
+                    files.setdefault(table, []).append(outcome.sha256)
+        return files
 
     def _record_ingest(self, report) -> None:
         for outcome in report.files:

@@ -92,12 +92,34 @@ def test_reader_during_refresh_sees_no_error_and_new_data_after_reconnect(demo_h
     assert second == json.loads(completed.stdout)["warehouse_version"]
 
 
-def test_failing_dbt_model_leaves_published_file_byte_identical(demo_home_copy: Path, tmp_path: Path):
+def _project_copy(tmp_path: Path) -> Path:
+    """A copy of the dbt project (models, seeds, macros, tests) that a test may break."""
     project = tmp_path / "project"
     for name in ("models", "seeds", "macros", "tests/dbt", "expectations"):
         if (REPO / name).exists():
             shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(REPO / "dbt_project.yml", project / "dbt_project.yml")
+    return project
+
+
+def test_failed_quality_gate_keeps_the_last_good_warehouse(demo_home_copy: Path, tmp_path: Path):
+    """A golden record fails (the plan's FY2015 homepage baseline mistyped in the seed): nothing is published."""
+    project = _project_copy(tmp_path)
+    seed = project / "seeds" / "plan_indicators.csv"
+    text = seed.read_text(encoding="utf-8")
+    assert ",2578895," in text
+    seed.write_text(text.replace(",2578895,", ",2578896,", 1), encoding="utf-8")
+    before = _sha(demo_home_copy / "warehouse.duckdb")
+    completed = run_warehouse(demo_home_copy, "--json", "refresh", WAREHOUSE_DBT_PROJECT_DIR=str(project))
+    assert completed.returncode == 1, completed.stdout[-2000:]
+    record = json.loads(completed.stdout)
+    assert record["failed_step"] == "quality_gates"
+    assert "quality checks failed" in record["message"] and "M13-1 FY2015 homepage" in record["message"]
+    assert _sha(demo_home_copy / "warehouse.duckdb") == before
+
+
+def test_failing_dbt_model_leaves_published_file_byte_identical(demo_home_copy: Path, tmp_path: Path):
+    project = _project_copy(tmp_path)
     broken = next(project.glob("models/marts/**/mart_web_access_monthly.sql"))
     broken.write_text(broken.read_text() + "\nthis is not sql\n")
     before = _sha(demo_home_copy / "warehouse.duckdb")
