@@ -53,15 +53,28 @@ def _quarantine(settings: Any, path: Path, sha256: str, kind: str, error: Reject
     outcome.path = str(target)
 
 
+ManifestIndex = tuple[dict[tuple[str, int, int], dict[str, Any]], dict[str, dict[str, Any]]]
+
+
+def _index(manifest: list[dict[str, Any]]) -> ManifestIndex:
+    """Manifest rows by (path, size, mtime) and by SHA-256: a lookup per landing file, not a scan."""
+    by_stat = {(row["path"], row["size_bytes"], row["mtime_ns"]): row for row in manifest}
+    by_sha: dict[str, dict[str, Any]] = {}
+    for row in manifest:
+        by_sha.setdefault(row["sha256"], row)
+    return by_stat, by_sha
+
+
 def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[dict[str, Any]],
-             chunk_rows: int, today: date | None) -> tuple[FileOutcome, list[dict[str, Any]]]:
+             chunk_rows: int, today: date | None,
+             index: ManifestIndex | None = None) -> tuple[FileOutcome, list[dict[str, Any]]]:
     """Hash, skip if known, stage, commit or quarantine one file; returns the outcome and the new manifest."""
     stat = path.stat()
-    known_by_stat = next((row for row in manifest if row["path"] == str(path) and row["size_bytes"] == stat.st_size
-                          and row["mtime_ns"] == stat.st_mtime_ns), None)
+    by_stat, by_sha = index or _index(manifest)
+    known_by_stat = by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
     sha256 = known_by_stat["sha256"] if known_by_stat else lake.file_sha256(path)
     outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
-    known = known_by_stat or next((row for row in manifest if row["sha256"] == sha256), None)
+    known = known_by_stat or by_sha.get(sha256)
     if known is not None:
         outcome.tables, outcome.fiscal_months = list(known["tables"]), list(known["fiscal_months"])
         outcome.message = f"{path.name}: already loaded (same SHA-256 as {known['file_name']}); nothing to do."
@@ -122,10 +135,14 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     lake.remove_orphans(settings.lake_dir, manifest)
     report = IngestReport()
     files = landing_files(settings)
+    index = _index(manifest)
     for done, (kind, path) in enumerate(files):
         if progress:
             progress(f"ingest {kind}/{path.name}", done, len(files))
-        outcome, manifest = _process(settings, path, kind, run_id, manifest, CHUNK_ROWS, today)
+        before = manifest
+        outcome, manifest = _process(settings, path, kind, run_id, manifest, CHUNK_ROWS, today, index)
+        if manifest is not before:  # a file was committed: the index must see it
+            index = _index(manifest)
         report.files.append(outcome)
         if outcome.status in {"loaded", "replaced"}:
             for table in outcome.tables:
