@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.duckdb_files import write_warehouse
 from warehouse.settings import Settings, load_settings
 
 BUILD_SQL = """
@@ -49,13 +49,7 @@ comment on column main.fct_certificate_issuance_monthly.issued_count is 'Certifi
 
 
 def build_warehouse(path: Path) -> Path:
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(BUILD_SQL)
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    return path
+    return write_warehouse(path, BUILD_SQL)
 
 
 @pytest.fixture()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.duckdb_files import write_warehouse
 from warehouse.settings import Settings, load_settings
 
 BUILD_SQL = """
@@ -28,14 +28,7 @@ comment on column main.mart_gis_usage_monthly.login_count is 'GIS logins in the 
 
 
 def build_warehouse(path: Path) -> Path:
-    """Write a small checkpointed warehouse file and close it, as the publish step does."""
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(BUILD_SQL)
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    return path
+    return write_warehouse(path, BUILD_SQL)
 
 
 @pytest.fixture()
