@@ -68,7 +68,7 @@ def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
     record = outcome.record
     _print_run(out, record.to_dict())
     out.emit_json(record.to_dict())
-    if outcome.exit_code not in (0,) and (out.quiet or out.as_json):
+    if outcome.exit_code != 0 and (out.quiet or out.as_json):
         click.echo(f"warehouse {kind}: {record.message}", err=True)
     return outcome.exit_code
 
@@ -109,10 +109,11 @@ def demo(out: Output, start: str, end: str | None, seed: int) -> None:
 
         summary = write_sample_extracts(settings.landing_dir, start_month=start, end_month=end, seed=seed,
                                         real_data_dir=settings.real_data_dir, progress=report)
-    out.console.print(f"sample extracts written to {settings.landing_dir} in {time.perf_counter() - started:.1f}s")
+    out.console.print(f"sample extracts written to {settings.landing_dir} in {time.perf_counter() - started:.1f}s: "
+                      f"{sum(summary.files.values())} files, {sum(summary.rows.values()):,} rows "
+                      f"({summary.start_month} → {summary.end_month})")
     code = _run_refresh(out, "demo", False)
     out.console.print(f"demo finished in {time.perf_counter() - started:.1f}s")
-    del summary
     sys.exit(code)
 
 

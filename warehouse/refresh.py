@@ -258,7 +258,7 @@ def _dbt_failure_summary(target: Path, completed: subprocess.CompletedProcess[st
 
 
 def write_meta(build_path: Path, record: ledger.RunRecord, history: list[dict[str, object]],
-               quality_rows: list[dict[str, object]], settings: Settings) -> None:
+               quality_rows: list[dict[str, object]]) -> None:
     """Carry the ledger, the quality results and the version fingerprint inside the published file."""
     runs = [*history, record.to_dict()]
     with database.connect_build(build_path) as con:
@@ -298,7 +298,6 @@ def write_meta(build_path: Path, record: ledger.RunRecord, history: list[dict[st
                     f"that built this file ({record.run_id}).'")
         con.execute("comment on table meta.quality_results is 'One row per quality expectation checked on this "
                     "file before it was published.'")
-    del settings
 
 
 class Refresh:
@@ -410,7 +409,7 @@ class Refresh:
                 self.record.status = "success"
                 self.record.warehouse_version = f"{database.VERSION_PREFIX}{self.record.run_id}"
                 self.record.finished_at = ledger.utc_now()
-                write_meta(build_path, self.record, ledger.read_all(self.settings), gate.rows, self.settings)
+                write_meta(build_path, self.record, ledger.read_all(self.settings), gate.rows)
                 database.finalize_build(build_path)
                 database.publish(self.settings, build_path, self.record.run_id, docs_out)
         finally:
