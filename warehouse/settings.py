@@ -79,6 +79,21 @@ class Settings:
     def published_path(self) -> Path:
         return self.home / "warehouse.duckdb"
 
+    @property
+    def archive_dir(self) -> Path:
+        """The original of every accepted landing file, content-addressed: archive/<sha[:2]>/<sha256><suffix>."""
+        return self.home / "archive"
+
+    @property
+    def mappings_dir(self) -> Path:
+        """Column mappings a ward writes for its own files: mappings/<kind>/*.toml."""
+        return self.home / "mappings"
+
+    @property
+    def releases_dir(self) -> Path:
+        """One folder per published version (served file, docs, open data), switched by one pointer."""
+        return self.home / "releases"
+
     def get(self, section: str, key: str) -> object:
         return self.raw[section][key]
 
