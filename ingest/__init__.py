@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -67,17 +68,19 @@ def _index(manifest: list[dict[str, Any]]) -> ManifestIndex:
 
 def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[dict[str, Any]],
              chunk_rows: int, today: date | None,
-             index: ManifestIndex | None = None) -> tuple[FileOutcome, list[dict[str, Any]]]:
-    """Hash, skip if known, stage, commit or quarantine one file; returns the outcome and the new manifest."""
+             index: ManifestIndex | None = None, *, force: bool = False) -> tuple[FileOutcome, list[dict[str, Any]]]:
+    """Hash, skip if known, stage, commit or quarantine one file; returns the outcome and the new manifest.
+
+    A file that changes while it is read was still being written: it stays in landing for the next run."""
     stat = path.stat()
     by_stat, by_sha = index or _index(manifest)
-    known_by_stat = by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
+    known_by_stat = None if force else by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
     sha256 = known_by_stat["sha256"] if known_by_stat else lake.file_sha256(path)
     outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
-    known = known_by_stat or by_sha.get(sha256)
+    known = None if force else (known_by_stat or by_sha.get(sha256))
     if known is not None:
         outcome.tables, outcome.fiscal_months = list(known["tables"]), list(known["fiscal_months"])
-        outcome.message = f"{path.name}: already loaded (same SHA-256 as {known['file_name']}); nothing to do."
+        outcome.message = _known_message(path, known)
         return outcome, manifest
     spec = KINDS[kind]
     loaded_at = now_utc()
@@ -90,10 +93,24 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[d
         if stat.st_size > limit:
             raise Rejected(f"{path.name}: {stat.st_size / 1e6:.0f} MB is above max_file_megabytes; split the file.",
                            [Finding(0, None, "file too large")])
-        staged = stage_file(spec, ctx, staging, chunk_rows=chunk_rows)
+        try:
+            staged = stage_file(spec, ctx, staging, chunk_rows=chunk_rows)
+        except Rejected:
+            raise
+        except Exception as exc:  # a damaged file must be refused in words, never stop everyone else's files
+            raise Rejected(
+                f"{path.name}: the file could not be read ({type(exc).__name__}); it may be damaged or not a "
+                f"{path.suffix or 'text'} file. Open it, save it again in the same format, and send it again.",
+                [Finding(0, None, f"unreadable file ({type(exc).__name__})")],
+            ) from exc
+        if _changed_since(path, stat, sha256):
+            shutil.rmtree(staging, ignore_errors=True)
+            return _still_writing(outcome, path), manifest
         manifest = commit(settings, manifest, staged, outcome, ctx, run_id, stat.st_size, stat.st_mtime_ns)
     except Rejected as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if _changed_since(path, stat, sha256):
+            return _still_writing(outcome, path), manifest
         _quarantine(settings, path, sha256, kind, error, outcome)
         return outcome, manifest
     outcome.status = "replaced" if outcome.replaced else "loaded"
@@ -107,6 +124,48 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[d
     return outcome, manifest
 
 
+def _known_message(path: Path, known: dict[str, Any]) -> str:
+    status = known.get("status", "live")
+    if status == "live":
+        return f"{path.name}: already loaded (same SHA-256 as {known['file_name']}); nothing to do."
+    note = known.get("status_note") or {}
+    what = "removed from the lake" if status == "removed" else "set aside"
+    return (f"{path.name}: this version was {what} on {note.get('at', '?')} ({note.get('reason', 'no reason given')}); "
+            f"it is not read again. `warehouse files retry {known['file_name']}` reads it again.")
+
+
+def _changed_since(path: Path, stat: os.stat_result, sha256: str) -> bool:
+    """True if the file grew, shrank or was rewritten after ingest first looked at it."""
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return True
+    return (now.st_size, now.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns)
+
+
+def _still_writing(outcome: FileOutcome, path: Path) -> FileOutcome:
+    outcome.status = "waiting"
+    outcome.message = (f"{path.name}: changed while it was being read (still being copied?); left in landing, "
+                       "the next refresh reads it once it is complete.")
+    return outcome
+
+
+def settle_seconds(settings: Any) -> float:
+    """How long a landing file must be unchanged before ingest takes it ([ingest] settle_seconds)."""
+    try:
+        return float(settings.get("ingest", "settle_seconds"))
+    except KeyError:
+        return 15.0
+
+
+def is_settled(path: Path, settle: float, now: float | None = None) -> bool:
+    """A file is ready when a `<name>.done` marker exists beside it, or it has not changed for `settle` s."""
+    if path.with_name(path.name + ".done").exists():
+        return True
+    age = (now if now is not None else time.time()) - path.stat().st_mtime
+    return age >= settle
+
+
 def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chunk_rows: int = CHUNK_ROWS,
                 today: date | None = None) -> FileOutcome:
     """Ingest one landing file (tests and manual loads); the lake and manifest are updated as by ingest_landing."""
@@ -118,13 +177,15 @@ def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chun
 
 
 def landing_files(settings: Any) -> list[tuple[str, Path]]:
-    """(kind, path) of every landing file ingest reads, in a stable order."""
+    """(kind, path) of every landing file ingest reads, in a stable order. Names that say a copy is in
+    progress (`.part`, `.tmp`, `.crdownload`, Excel's `~$` lock files, hidden files) are never read."""
     found = []
     for kind in KINDS:
         folder = settings.landing_dir / kind
         if folder.is_dir():
             found.extend((kind, path) for path in sorted(folder.rglob("*"))
-                         if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."))
+                         if path.is_file() and path.suffix.lower() in SUFFIXES
+                         and not path.name.startswith((".", "~$")))
     return found
 
 
@@ -132,13 +193,21 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
                    *, today: date | None = None) -> IngestReport:
     """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported."""
     manifest = lake.read_manifest(settings.lake_dir)
-    lake.remove_orphans(settings.lake_dir, manifest)
     report = IngestReport()
     files = landing_files(settings)
     index = _index(manifest)
+    settle = settle_seconds(settings)
     for done, (kind, path) in enumerate(files):
         if progress:
             progress(f"ingest {kind}/{path.name}", done, len(files))
+        if not is_settled(path, settle):
+            report.files.append(FileOutcome(
+                kind=kind, path=str(path), sha256="", status="waiting",
+                message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in landing, "
+                         "the next refresh reads it once it has not changed for that long "
+                         f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
+            ))
+            continue
         before = manifest
         outcome, manifest = _process(settings, path, kind, run_id, manifest, CHUNK_ROWS, today, index)
         if manifest is not before:  # a file was committed: the index must see it

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests write landing files and ingest them at once; the settle time ([ingest] settle_seconds) is tested on its own.
+os.environ.setdefault("WAREHOUSE_INGEST_SETTLE_SECONDS", "0")
+
 REPO = Path(__file__).resolve().parent.parent
 WAREHOUSE = str(Path(sys.executable).with_name("warehouse"))
 

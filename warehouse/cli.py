@@ -112,6 +112,7 @@ def demo(out: Output, start: str, end: str | None, seed: int) -> None:
     out.console.print(f"sample extracts written to {settings.landing_dir} in {time.perf_counter() - started:.1f}s: "
                       f"{sum(summary.files.values())} files, {sum(summary.rows.values()):,} rows "
                       f"({summary.start_month} → {summary.end_month})")
+    os.environ["WAREHOUSE_INGEST_SETTLE_SECONDS"] = "0"  # the demo wrote these files itself: they are complete
     code = _run_refresh(out, "demo", False)
     out.console.print(f"demo finished in {time.perf_counter() - started:.1f}s")
     sys.exit(code)

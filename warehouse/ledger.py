@@ -38,6 +38,7 @@ class RunRecord:
     sources: dict[str, dict[str, int]] = field(default_factory=dict)
     files: list[dict[str, object]] = field(default_factory=list)
     quality: dict[str, int] = field(default_factory=dict)
+    lake: dict[str, object] = field(default_factory=dict)  # what `verify` found and repaired before the run
     warehouse_version: str | None = None
     fingerprint: str | None = None
 

@@ -23,6 +23,7 @@ import duckdb
 import yaml
 
 from warehouse import database, ledger
+from warehouse.faults import kill_point
 from warehouse.settings import PROJECT_ROOT, Settings
 
 # The column that dates each lake table's rows (for "data through" and freshness).
@@ -50,6 +51,14 @@ class RefreshFailed(RuntimeError):
         super().__init__(f"{step}: {message}")
         self.step = step
         self.message = message
+
+
+class DbtFailed(RefreshFailed):
+    """dbt failed; `failures` lists the failing nodes as (unique_id, status, first line of the message)."""
+
+    def __init__(self, step: str, message: str, failures: list[tuple[str, str, str]]) -> None:
+        super().__init__(step, message)
+        self.failures = failures
 
 
 class RefreshLocked(RuntimeError):
@@ -102,12 +111,13 @@ def code_fingerprint(settings: Settings) -> str:
 
 
 def lake_fingerprint(settings: Settings) -> str:
+    """What the lake holds, from the manifest: every live part and its checksum (a damaged file is found by
+    `verify`, which runs first; names and sizes alone would miss it)."""
+    from ingest.common import lake
+
     digest = hashlib.sha256()
-    for path in sorted(settings.lake_dir.rglob("*.parquet")) if settings.lake_dir.exists() else []:
-        if path.name.startswith("_"):
-            continue
-        digest.update(str(path.relative_to(settings.lake_dir)).encode())
-        digest.update(str(path.stat().st_size).encode())
+    for part in sorted(lake.live_parts(lake.read_manifest(settings.lake_dir)), key=lambda p: p["parquet"]):
+        digest.update(f"{part['parquet']}|{part.get('sha256') or part.get('rows')}\n".encode())
     return digest.hexdigest()
 
 
@@ -153,18 +163,35 @@ def open_quarantine_by_table(settings: Settings) -> dict[str, int]:
     return counts
 
 
-def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
-    """Copy every lake table into schema raw of the build file; write raw.source_load_status."""
+def live_files_by_table(settings: Settings, exclude: set[str] = frozenset()) -> dict[str, list[Path]]:
+    """Lake table → the Parquet files of its live versions (the manifest decides, not a folder listing)."""
+    from ingest.common import lake
+
+    files: dict[str, list[Path]] = {}
+    for row in lake.read_manifest(settings.lake_dir):
+        if row.get("status", "live") != "live" or row["sha256"] in exclude:
+            continue
+        for part in row["parts"]:
+            if part.get("live"):
+                files.setdefault(part["table"], []).append(settings.lake_dir / part["parquet"])
+    return {table: sorted(paths) for table, paths in files.items()}
+
+
+def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, int],
+             exclude: set[str] = frozenset()) -> dict[str, dict[str, object]]:
+    """Copy every live lake file (less `exclude`d versions) into schema raw of the build file; write
+    raw.source_load_status."""
     status: dict[str, dict[str, object]] = {}
+    live = live_files_by_table(settings, exclude)
     with database.connect_build(build_path) as con:
         con.execute("create schema if not exists raw")
         for table, columns in raw_source_columns(settings).items():
-            files = sorted((settings.lake_dir / table).glob("fiscal_month=*/*.parquet"))
+            files = live.get(table, [])
             if files:
-                glob = str(settings.lake_dir / table / "fiscal_month=*" / "*.parquet")
                 con.execute(
                     f"create or replace table raw.{table} as "
-                    f"select * from read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+                    "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
+                    [[str(path) for path in files]],
                 )
             else:
                 declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
@@ -237,22 +264,28 @@ def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, 
     completed = subprocess.run(command, check=False, env=env, capture_output=True, text=True, cwd=settings.dbt_project_dir)
     log.info("dbt output:\n%s", completed.stdout[-20000:])
     if completed.returncode != 0:
-        raise RefreshFailed(f"dbt {args[0]}", _dbt_failure_summary(target, completed))
+        failures = _dbt_failures(target)
+        raise DbtFailed(f"dbt {args[0]}", _dbt_failure_summary(failures, completed), failures)
 
 
-def _dbt_failure_summary(target: Path, completed: subprocess.CompletedProcess[str]) -> str:
+def _dbt_failures(target: Path) -> list[tuple[str, str, str]]:
     results = target / "run_results.json"
-    failing: list[str] = []
+    failing: list[tuple[str, str, str]] = []
     if results.exists():
         try:
             for result in json.loads(results.read_text())["results"]:
                 if result["status"] in {"error", "fail", "runtime error"}:
                     message = (result.get("message") or "").strip().splitlines()
-                    failing.append(f"{result['unique_id']} ({result['status']}): {message[0] if message else ''}")
+                    failing.append((result["unique_id"], result["status"], message[0] if message else ""))
         except (KeyError, ValueError):
             pass
+    return failing
+
+
+def _dbt_failure_summary(failing: list[tuple[str, str, str]], completed: subprocess.CompletedProcess[str]) -> str:
     if failing:
-        return "; ".join(failing[:5]) + (f" (and {len(failing) - 5} more)" if len(failing) > 5 else "")
+        shown = [f"{uid} ({status}): {message}" for uid, status, message in failing[:5]]
+        return "; ".join(shown) + (f" (and {len(failing) - 5} more)" if len(failing) > 5 else "")
     tail = [line for line in completed.stdout.splitlines() if "rror" in line][-3:]
     return " | ".join(tail) or f"dbt exited with code {completed.returncode}"
 
@@ -311,6 +344,7 @@ class Refresh:
         self.record = ledger.RunRecord(run_id=ledger.new_run_id(), kind=kind, started_at=ledger.utc_now(),
                                        as_of_date=self.as_of.isoformat())
         self.full_rebuild = full_rebuild
+        self.set_aside: list[dict[str, str]] = []
         self.log = ledger.run_logger(settings, self.record.run_id)
 
     @contextlib.contextmanager
@@ -355,10 +389,14 @@ class Refresh:
     def _run_locked(self, build_path: Path) -> int:
         from ingest import ingest_landing  # imported here: ingest pulls in polars, not needed by `status`
 
+        with self.step("verify", "checking every lake file against the manifest"):
+            self._verify_lake()
+        kill_point("refresh.after_verify")
         with self.step("ingest", "reading new files from landing/"):
-            report = ingest_landing(self.settings, self.record.run_id,
+            report = ingest_landing(self.settings, self.record.run_id, today=self.as_of,
                                     progress=lambda desc, done, total: self.progress("ingest", f"{desc} ({done}/{total})"))
             self._record_ingest(report)
+        kill_point("refresh.after_ingest")
         quarantined = sum(1 for f in report.files if f.status == "quarantined")
 
         with self.step("plan", "deciding whether anything changed"):
@@ -371,21 +409,22 @@ class Refresh:
             self.record.status = "no_op"
             self.record.message = ("nothing new: no new or changed files, models or seeds since the published "
                                    "version; the published warehouse was left as it is")
-            if quarantined:
-                self.record.message += f"; {quarantined} file(s) quarantined (see quarantine/)"
+            self.record.message += self._problems_note(quarantined)
             current = database.current_version(self.settings)
             self.record.warehouse_version = str(current["version_id"]) if current else None
-            return 3 if quarantined else 0
+            return 3 if quarantined or self.set_aside else 0
 
         with self.step("load_raw", "copying the lake into a new build file"):
             if build_path.exists():
                 build_path.unlink()
-            status = load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
-            for table, values in status.items():
-                self.record.sources.setdefault(table, {})["rows_in_warehouse"] = int(values["rows_loaded"])
+            status = self._load_raw(build_path)
+        kill_point("refresh.after_load_raw")
 
         with self.step("dbt_build", "dbt build (seeds, models, tests)"):
-            run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+            self._build_setting_aside_failing_files(build_path)
+        kill_point("refresh.after_dbt_build")
+        for table, values in status.items():
+            self.record.sources.setdefault(table, {})["rows_in_warehouse"] = int(values["rows_loaded"])
 
         docs_out = self.settings.build_dir / f"{self.record.run_id}.docs"
         with self.step("dbt_docs", "dbt docs generate (the data catalog)"):
@@ -427,10 +466,89 @@ class Refresh:
         self.record.step_seconds["open_data"] = round(time.perf_counter() - started, 3)
 
         self.record.message += f"published {self.record.warehouse_version}"
-        if quarantined:
-            self.record.message += f"; {quarantined} file(s) quarantined (see quarantine/)"
-            return 3
-        return 0
+        self.record.message += self._problems_note(quarantined)
+        return 3 if quarantined or self.set_aside else 0
+
+    def _problems_note(self, quarantined: int) -> str:
+        note = f"; {quarantined} file(s) quarantined (see quarantine/)" if quarantined else ""
+        if self.set_aside:
+            note += (f"; {len(self.set_aside)} file version(s) set aside and not published: "
+                     + "; ".join(f"{item['file_name']}: {item['reason']}" for item in self.set_aside)
+                     + " (`warehouse files` lists them)")
+        return note
+
+    def _verify_lake(self) -> None:
+        """Check the lake before anything reads it; restore or set aside what is damaged; stop on a lost manifest."""
+        from warehouse.verify import record_result, repair_lake
+
+        result = repair_lake(self.settings, self.record.run_id, today=self.as_of, rebuild=False)
+        record_result(self.settings, result)
+        if not result.manifest_ok:
+            raise RefreshFailed("verify", result.issues[0].detail)
+        for line in result.repaired:
+            self.log.info("verify: %s", line)
+        self.set_aside.extend(result.set_aside)
+        self.record.lake = {"summary": result.summary(), "repaired": result.repaired, "set_aside": result.set_aside}
+
+    def _load_raw(self, build_path: Path) -> dict[str, dict[str, object]]:
+        return load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
+
+    def _build_setting_aside_failing_files(self, build_path: Path) -> None:
+        """dbt build; if a rule fails, set aside the file versions that make it fail and build again."""
+        from ingest.common import lake
+        from warehouse import attribution
+        from warehouse.verify import set_aside
+
+        try:
+            run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+            return
+        except DbtFailed as failure:
+            first = failure
+        target_manifest = self.settings.dbt_dir / "target" / "manifest.json"
+        failing = [uid for uid, _, _ in first.failures]
+        tables = attribution.upstream_raw_tables(target_manifest, failing)
+        rows = lake.read_manifest(self.settings.lake_dir)
+        published = attribution.published_versions(self.settings, tables) or set()
+        suspects = [row["sha256"] for row in sorted(rows, key=lambda r: r["loaded_at"])
+                    if row.get("status", "live") == "live" and set(row["tables"]) & tables
+                    and row["sha256"] not in published]
+        if not suspects:
+            raise first
+        self.progress("dbt_build", f"a build rule failed; finding which of {len(suspects)} new file(s) fail it")
+        last_failures: dict[str, list[tuple[str, str, str]]] = {}
+
+        def passes(excluded: set[str]) -> bool:
+            load_raw(self.settings, build_path, open_quarantine_by_table(self.settings), exclude=excluded)
+            try:
+                run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+                return True
+            except DbtFailed as failure:
+                last_failures[",".join(sorted(excluded))] = failure.failures
+                return False
+
+        found = attribution.isolate(suspects, passes, attribution.MAX_BUILDS)
+        if found is None:
+            raise first
+        rules = "; ".join(attribution.describe_rule(target_manifest, uid, message)
+                          for uid, _, message in first.failures[:3])
+        for sha in found.culprits + found.undetermined:
+            row = next(r for r in rows if r["sha256"] == sha)
+            undecided = sha in found.undetermined
+            reason = (f"with this file in the lake {rules}"
+                      + (" (one of several new files that could not be told apart within the build budget)"
+                         if undecided else "")
+                      + f". Its {row['rows_out']} rows in {', '.join(row['tables'])} "
+                      f"({', '.join(row['fiscal_months'][:6])}{'…' if len(row['fiscal_months']) > 6 else ''}) "
+                      "are not published. Check the file against that rule, correct it and drop it into "
+                      f"landing/{row['kind']}/ again; or, if the file is right, fix the rule and run "
+                      f"`warehouse files retry {row['file_name']}`.")
+            set_aside(self.settings, rows, sha, reason=reason, rule=rules, run_id=self.record.run_id)
+            self.set_aside.append({"file_name": row["file_name"], "sha256": sha, "reason": reason})
+        lake.write_manifest(self.settings.lake_dir, rows)
+        self.log.info("set aside after %s extra builds: %s", found.builds, self.set_aside)
+        # The lake now holds what passed: build once more from it, exactly as the next refresh would.
+        load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
+        run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
 
     def _export_open_data(self) -> None:
         try:

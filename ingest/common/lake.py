@@ -1,4 +1,9 @@
-"""The lake on disk: manifest of accepted file versions, atomic parquet commits, replacement, quarantine, salt."""
+"""The lake on disk: manifest of accepted file versions, atomic parquet commits, replacement, quarantine, salt.
+
+The manifest is the lake's index and its proof: every part (one Parquet file) carries its size and SHA-256,
+every accepted file version its status (live, set_aside, removed). It is written atomically and durably, and
+the previous copy is kept beside it. A missing or unreadable manifest is never taken for an empty lake.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +16,13 @@ from typing import Any
 
 import polars as pl
 
+from warehouse import durable
+from warehouse.faults import kill_point
+
 MANIFEST_NAME = "_manifest.parquet"
+PREVIOUS_MANIFEST_NAME = "_manifest.prev.parquet"
+SET_ASIDE_DIR = "_set_aside"  # lake/_set_aside/<sha16>/<table>/fiscal_month=.../: parts of versions not live
+STATUSES = ("live", "set_aside", "removed")
 MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "sha256": pl.String(),
     "kind": pl.String(),
@@ -25,8 +36,15 @@ MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "rows_out": pl.Int64(),
     "loaded_at": pl.Datetime("us"),
     "run_id": pl.String(),
-    "parts_json": pl.String(),  # [{table, fiscal_month, scope, rows, parquet, live, replaced_by}]
+    "parts_json": pl.String(),  # [{table, fiscal_month, scope, rows, parquet, live, replaced_by, sha256, bytes}]
+    "status": pl.String(),  # live | set_aside | removed
+    "status_json": pl.String(),  # {reason, by, at, run_id, rule, rows} for set_aside / removed
+    "archive": pl.String(),  # the original's path relative to the home's archive/, "" if not archived
 }
+
+
+class ManifestDamaged(RuntimeError):
+    """The manifest is missing or unreadable while the lake holds data: stop, never guess."""
 
 
 def file_sha256(path: Path) -> str:
@@ -38,48 +56,100 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(lake_dir: Path) -> list[dict[str, Any]]:
-    """All accepted file versions (empty for a new lake)."""
-    path = lake_dir / MANIFEST_NAME
-    if not path.exists():
+def lake_parquet_files(lake_dir: Path) -> list[Path]:
+    """Every Parquet file in the lake's table folders (live or not), whatever the manifest says."""
+    if not lake_dir.exists():
         return []
-    rows = pl.read_parquet(path).to_dicts()
+    return sorted(path for path in lake_dir.glob("*/fiscal_month=*/*.parquet")
+                  if path.is_file() and not path.parts[-3].startswith("_"))
+
+
+def _rows_of(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    rows = frame.to_dicts()
     for row in rows:
-        row["parts"] = json.loads(row.pop("parts_json") or "[]")
+        row["parts"] = json.loads(row.pop("parts_json", None) or "[]")
+        row["status"] = row.get("status") or "live"
+        row["status_note"] = json.loads(row.pop("status_json", None) or "{}")
+        row["archive"] = row.get("archive") or ""
     return rows
 
 
+def read_manifest_file(path: Path) -> list[dict[str, Any]]:
+    """Rows of one manifest file (the current or the kept previous copy); raises on an unreadable file."""
+    return _rows_of(pl.read_parquet(path))
+
+
+def read_manifest(lake_dir: Path) -> list[dict[str, Any]]:
+    """All accepted file versions: empty for a new lake, ManifestDamaged if the index is lost but data is not."""
+    path = lake_dir / MANIFEST_NAME
+    repair = "Nothing was changed. Run `warehouse verify --repair` to rebuild it from the Parquet files."
+    if not path.exists():
+        files = lake_parquet_files(lake_dir)
+        if files:
+            raise ManifestDamaged(f"{path} is missing while the lake holds {len(files)} Parquet files. {repair}")
+        return []
+    try:
+        return read_manifest_file(path)
+    except Exception as exc:  # a torn or foreign file: polars raises several kinds
+        raise ManifestDamaged(f"{path} cannot be read ({type(exc).__name__}). {repair}") from exc
+
+
 def write_manifest(lake_dir: Path, rows: list[dict[str, Any]]) -> None:
-    """Replace the manifest atomically (temp file + os.replace)."""
+    """Replace the manifest atomically and durably, keeping the previous copy as _manifest.prev.parquet."""
     lake_dir.mkdir(parents=True, exist_ok=True)
     records = []
     for row in rows:
-        record = {key: row.get(key) for key in MANIFEST_SCHEMA if key != "parts_json"}
+        record = {key: row.get(key) for key in MANIFEST_SCHEMA
+                  if key not in {"parts_json", "status_json", "status", "archive"}}
         record["parts_json"] = json.dumps(row.get("parts", []), ensure_ascii=False, sort_keys=True)
+        record["status"] = row.get("status") or "live"
+        record["status_json"] = json.dumps(row.get("status_note") or {}, ensure_ascii=False, sort_keys=True)
+        record["archive"] = row.get("archive") or ""
         records.append(record)
     frame = pl.DataFrame(records, schema=MANIFEST_SCHEMA)
+    current = lake_dir / MANIFEST_NAME
     temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
     frame.write_parquet(temp)
-    os.replace(temp, lake_dir / MANIFEST_NAME)
+    durable.fsync_file(temp)
+    if current.exists():
+        previous_temp = lake_dir / f".{PREVIOUS_MANIFEST_NAME}.tmp-{os.getpid()}"
+        previous_temp.unlink(missing_ok=True)
+        shutil.copyfile(current, previous_temp)
+        durable.replace(previous_temp, lake_dir / PREVIOUS_MANIFEST_NAME)
+    kill_point("lake.manifest_before_replace")
+    durable.replace(temp, current)
+
+
+def live_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every live part of every live file version."""
+    return [part for row in rows if row.get("status", "live") == "live" for part in row["parts"] if part.get("live")]
 
 
 def live_parquet_files(rows: list[dict[str, Any]]) -> set[str]:
     """Relative paths of lake files that the manifest says are current."""
-    return {part["parquet"] for row in rows for part in row["parts"] if part.get("live")}
+    return {part["parquet"] for part in live_parts(rows)}
 
 
-def remove_orphans(lake_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
-    """Delete lake parquet files the manifest does not list as live (left by a crash); returns what was removed."""
-    live = live_parquet_files(rows)
-    removed = []
-    if not lake_dir.exists():
-        return removed
-    for path in lake_dir.glob("*/fiscal_month=*/*"):
-        relative = path.relative_to(lake_dir).as_posix()
-        if path.is_file() and relative not in live:
-            path.unlink()
-            removed.append(relative)
-    return removed
+def known_parquet_files(rows: list[dict[str, Any]]) -> set[str]:
+    """Relative paths of every part the manifest knows, live or not."""
+    return {part["parquet"] for row in rows for part in row["parts"]}
+
+
+def set_aside_path(part: dict[str, Any], sha256: str) -> str:
+    """Where a part of a version that is not live is kept (outside the table folders readers scan)."""
+    return f"{SET_ASIDE_DIR}/{sha256[:16]}/{part['parquet']}"
+
+
+def move_parts(lake_dir: Path, row: dict[str, Any], live: bool) -> None:
+    """Move a version's live parts out of the table folders (live=False) or back into them (live=True)."""
+    for part in row["parts"]:
+        if not live and not part.get("live"):
+            continue
+        inside, outside = lake_dir / part["parquet"], lake_dir / set_aside_path(part, row["sha256"])
+        source, target = (outside, inside) if live else (inside, outside)
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            durable.replace(source, target)
 
 
 def ensure_salt(salt_file: str | os.PathLike[str]) -> bytes:
@@ -100,12 +170,18 @@ def quarantine(quarantine_dir: Path, source: Path, sha256: str, report: dict[str
     """Copy the file and its report into quarantine, then remove it from landing; the copy lands before the delete."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     target = quarantine_dir / f"{sha256[:16]}__{source.name}"
-    temp = target.with_name(target.name + ".part")
-    shutil.copyfile(source, temp)
-    os.replace(temp, target)
+    durable.copy_file(source, target)
     report_path = target.with_name(target.name + ".report.json")
-    temp_report = report_path.with_name(report_path.name + ".part")
-    temp_report.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(temp_report, report_path)
+    durable.write_text(report_path, json.dumps(report, ensure_ascii=False, indent=2))
     source.unlink()
     return target
+
+
+def archive_original(archive_dir: Path, source: Path, sha256: str, file_name: str) -> str:
+    """Keep the accepted original, content-addressed (archive/<sha[:2]>/<sha256>/<file name>); returns the
+    path relative to archive_dir. The file name is kept because ingest reads the month from it."""
+    relative = f"{sha256[:2]}/{sha256}/{file_name}"
+    target = archive_dir / relative
+    if not (target.exists() and target.stat().st_size == source.stat().st_size):
+        durable.copy_file(source, target)
+    return relative

@@ -17,6 +17,8 @@ from ingest.common.findings import Finding, Rejected, summarise
 from ingest.common.normalize import find_month
 from ingest.common.pii import scan_frame
 from ingest.common.reader import RawTable, open_table
+from warehouse import durable
+from warehouse.faults import kill_point
 
 CHUNK_ROWS = 100_000  # rows per batch: bounds memory whatever the file size
 MAX_FINDINGS = 200  # stop reading a file once this many problems are known
@@ -327,6 +329,8 @@ def plan_replacement(
         return []
     replaced = []
     for row in manifest:
+        if row.get("status", "live") != "live":
+            continue
         for part in row["parts"]:
             if not part.get("live") or part["table"] != staged.table or part["fiscal_month"] not in staged.scopes:
                 continue
@@ -345,9 +349,13 @@ def plan_replacement(
 
 def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcome: FileOutcome,
            ctx: Context, run_id: str, size_bytes: int, mtime_ns: int) -> list[dict[str, Any]]:
-    """Move staged months into the lake atomically, record the version, then drop what it replaced."""
+    """Archive the original, move staged months into the lake atomically, record the version (the commit
+    point), then drop what it replaced. A crash before the manifest write leaves only files the manifest does
+    not list (verify moves them aside; the landing file is read again); after it, the lake is complete."""
     lake_dir: Path = settings.lake_dir
     replaced = plan_replacement(manifest, staged, ctx.path)
+    archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name)
+    kill_point("ingest.after_archive")
     new_parts = []
     for month, paths in sorted(staged.parts.items()):
         relative = f"{staged.table}/fiscal_month={month}/{ctx.sha256[:16]}.parquet"
@@ -355,11 +363,13 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(final.name + f".tmp-{os.getpid()}")
         pl.scan_parquet([str(p) for p in paths]).sink_parquet(temp)
-        os.replace(temp, final)
+        durable.replace(temp, final)
         new_parts.append({
             "table": staged.table, "fiscal_month": month, "rows": staged.rows[month], "parquet": relative,
             "scope": None if staged.scopes is None else staged.scopes[month], "live": True,
+            "sha256": lake.file_sha256(final), "bytes": final.stat().st_size,
         })
+        kill_point("ingest.after_lake_part")
     for row, part in replaced:
         part["live"] = False
         part["replaced_by"] = ctx.sha256
@@ -368,8 +378,10 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
         "size_bytes": size_bytes, "mtime_ns": mtime_ns, "tables": [staged.table],
         "fiscal_months": sorted(staged.parts), "rows_in": staged.rows_in, "rows_out": staged.rows_out,
         "loaded_at": ctx.loaded_at.replace(tzinfo=None), "run_id": run_id, "parts": new_parts,
+        "status": "live", "status_note": {}, "archive": archived,
     }]
     lake.write_manifest(lake_dir, manifest)
+    kill_point("ingest.after_manifest")
     for row, part in replaced:
         old = lake_dir / part["parquet"]
         if old.exists() and part["parquet"] not in {p["parquet"] for p in new_parts}:

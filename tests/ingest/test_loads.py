@@ -80,14 +80,21 @@ def test_duplicates_across_chunks_are_found(settings) -> None:
     assert outcome.findings[0]["row"] == 16 and "same as row 1" in outcome.findings[0]["reason"]
 
 
-def test_orphan_parquet_from_a_crash_is_removed_before_loading(settings) -> None:
+def test_orphan_parquet_from_a_crash_is_moved_aside_not_deleted(settings) -> None:
+    from datetime import date
+
+    from warehouse.verify import repair_lake
+
     path = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
     ingest_landing(settings, "r1")
     orphan = settings.lake_dir / "certificate_issuances" / "fiscal_month=2020-06" / "deadbeefdeadbeef.parquet"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"half written")
-    ingest_landing(settings, "r2")
+    report = repair_lake(settings, "r2", today=date(2021, 4, 20), rebuild=False)
+    assert [issue.problem for issue in report.issues] == ["orphan"]
     assert not orphan.exists() and path.exists()
+    kept = settings.lake_dir / "_orphans" / "certificate_issuances" / "fiscal_month=2020-06" / "deadbeefdeadbeef.parquet"
+    assert kept.read_bytes() == b"half written"
 
 
 def test_salt_file_is_created_private_and_reused(settings, tmp_path) -> None:
