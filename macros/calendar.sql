@@ -39,8 +39,29 @@
     end)
 {%- endmacro %}
 
+{% macro calendar_default_start() -%}
+    {#- First day of the calendar when the lake holds nothing older: April 2015, the plan's baseline year FY2015
+        (var calendar_start_date moves it; not set in dbt_project.yml). -#}
+    cast('{{ var("calendar_start_date", "2015-04-01") }}' as date)
+{%- endmacro %}
+
 {% macro month_spine(start_date_expr, end_date_expr) -%}
-    {#- One row (month_start_date) per calendar month from start's month to end's month; portable, no generate_series. Up to 1000 months. -#}
+    {#- One row (month_start_date) per calendar month from start's month to end's month, however far apart. -#}
+    {{ return(adapter.dispatch('month_spine')(start_date_expr, end_date_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__month_spine(start_date_expr, end_date_expr) -%}
+    select
+        cast(spined.month_start_date as date) as month_start_date
+    from generate_series(
+        cast({{ month_start_of(start_date_expr) }} as timestamp),
+        cast({{ month_start_of(end_date_expr) }} as timestamp),
+        interval 1 month
+    ) as spined(month_start_date)
+{%- endmacro %}
+
+{% macro default__month_spine(start_date_expr, end_date_expr) -%}
+    {#- Portable (no generate_series): up to 10,000 months (833 years) from start's month. -#}
     select
         month_start_date
     from (
@@ -48,20 +69,19 @@
             cast({{ dbt.dateadd('month', 'month_offsets.month_offset', month_start_of(start_date_expr)) }} as date) as month_start_date
         from (
             select
-                hundreds.digit * 100 + tens.digit * 10 + ones.digit as month_offset
-            from (
-                select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-                union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-            ) as hundreds
-            cross join (
-                select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-                union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-            ) as tens
-            cross join (
-                select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-                union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
-            ) as ones
+                thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + ones.digit as month_offset
+            from {{ _digits() }} as thousands
+            cross join {{ _digits() }} as hundreds
+            cross join {{ _digits() }} as tens
+            cross join {{ _digits() }} as ones
         ) as month_offsets
     ) as spined_months
     where spined_months.month_start_date <= {{ month_start_of(end_date_expr) }}
+{%- endmacro %}
+
+{% macro _digits() -%}
+    (
+        select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
+        union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    )
 {%- endmacro %}

@@ -12,16 +12,17 @@ final as (
         facility_code,
         meter_type,
         reading_month_start_date,
-        max(usage_unit) as usage_unit,
+        usage_unit,
         sum(usage_value) as usage_value,
-        count(*) as interval_count,
-        count(distinct usage_unit) as usage_unit_count
+        count(*) as interval_count
 
     from interval_readings
+    -- summed per unit: readings in different units are never added together
     group by
         facility_code,
         meter_type,
-        reading_month_start_date
+        reading_month_start_date,
+        usage_unit
 
 )
 

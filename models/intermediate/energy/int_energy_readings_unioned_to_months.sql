@@ -18,14 +18,15 @@ monthly_totals as (
         facility_code,
         meter_type,
         reading_month_start_date,
-        max(usage_unit) as usage_unit,
+        usage_unit,
         sum(usage_value) as usage_value
 
     from monthly_readings
     group by
         facility_code,
         meter_type,
-        reading_month_start_date
+        reading_month_start_date,
+        usage_unit
 
 ),
 
@@ -40,7 +41,9 @@ interval_months_without_monthly as (
         interval_months.usage_value
 
     from interval_months
-    left join monthly_totals
+    left join (
+        select distinct facility_code, meter_type, reading_month_start_date from monthly_totals
+    ) as monthly_totals
         on interval_months.facility_code = monthly_totals.facility_code
         and interval_months.meter_type = monthly_totals.meter_type
         and interval_months.reading_month_start_date = monthly_totals.reading_month_start_date

@@ -8,19 +8,23 @@ indicators as (
 
 certificate_issuances as (
 
+    -- rows dated after as_of_date stay in the facts but never count toward an indicator (docs/kpi_rules.md)
     select * from {{ ref('fct_certificate_issuance_monthly') }}
+    where fiscal_month_start_date <= {{ month_start_of(as_of_date()) }}
 
 ),
 
 web_page_views as (
 
     select * from {{ ref('fct_web_page_views_daily') }}
+    where access_date <= {{ as_of_date() }}
 
 ),
 
 gis_events as (
 
     select * from {{ ref('fct_gis_events_daily') }}
+    where event_date <= {{ as_of_date() }}
 
 ),
 

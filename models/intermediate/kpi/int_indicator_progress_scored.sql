@@ -169,6 +169,8 @@ achievement_computed as (
             when target_is_above_baseline or direction = 'keep' then 1.0
             when target_fiscal_year <= effective_baseline_fiscal_year then 1.0
             when fiscal_year >= target_fiscal_year then 1.0
+            -- a target relative to a first measurement (M24-1) has no path before that measurement exists
+            when effective_baseline_fiscal_year is null then 0.0
             when fiscal_year <= effective_baseline_fiscal_year then 0.0
             else cast(fiscal_year - effective_baseline_fiscal_year as double)
                 / (target_fiscal_year - effective_baseline_fiscal_year)

@@ -55,7 +55,8 @@ final as (
         ]) }} as month_label_ja,
         {{ wareki_fiscal_year_label('fiscal_year') }} as fiscal_year_label_ja,
         {{ dbt.concat(["'FY'", "cast(fiscal_year as " ~ dbt.type_string() ~ ")"]) }} as fiscal_year_label_en,
-        month_end_date < {{ as_of_date() }} as is_complete
+        month_end_date < {{ as_of_date() }} as is_complete,
+        month_start_date > {{ as_of_date() }} as is_after_as_of_date
 
     from fiscal_parts
 

@@ -25,6 +25,7 @@ use_with_co2 as (
         monthly_use.fiscal_month_start_date,
         monthly_use.fiscal_year,
         monthly_use.meter_type,
+        monthly_use.usage_unit,
         monthly_use.usage_value,
         monthly_use.usage_value * emission_factors.co2_kg_per_unit as co2_kg
 
@@ -43,9 +44,11 @@ facility_months as (
         facility_code,
         fiscal_month_start_date,
         fiscal_year,
-        sum(case when meter_type = 'electricity' then usage_value end) as electricity_kwh,
-        sum(case when meter_type = 'gas' then usage_value end) as gas_m3,
-        sum(case when meter_type = 'water' then usage_value end) as water_m3,
+        -- each column holds one unit only: a reading in another unit is never added in as if it were kWh or m3
+        sum(case when meter_type = 'electricity' and usage_unit = 'kWh' then usage_value end) as electricity_kwh,
+        sum(case when meter_type = 'gas' and usage_unit = 'm3' then usage_value end) as gas_m3,
+        sum(case when meter_type = 'water' and usage_unit = 'm3' then usage_value end) as water_m3,
+        sum(case when usage_unit = 'GJ' then usage_value end) as energy_gj,
         sum(co2_kg) as co2_kg
 
     from use_with_co2
@@ -65,6 +68,7 @@ compared_with_last_year as (
         this_year.electricity_kwh,
         this_year.gas_m3,
         this_year.water_m3,
+        this_year.energy_gj,
         this_year.co2_kg,
         {{ pct_change('this_year.electricity_kwh', 'last_year.electricity_kwh') }} as electricity_yoy_change_pct,
         {{ pct_change('this_year.gas_m3', 'last_year.gas_m3') }} as gas_yoy_change_pct,
@@ -85,6 +89,7 @@ final as (
         compared_with_last_year.facility_code,
         facilities.facility_name_ja,
         facilities.facility_kind_ja,
+        facilities.is_registered as is_registered_facility,
         facilities.latitude,
         facilities.longitude,
         compared_with_last_year.fiscal_month_start_date,
@@ -92,6 +97,7 @@ final as (
         compared_with_last_year.electricity_kwh,
         compared_with_last_year.gas_m3,
         compared_with_last_year.water_m3,
+        compared_with_last_year.energy_gj,
         compared_with_last_year.co2_kg,
         compared_with_last_year.electricity_yoy_change_pct,
         compared_with_last_year.gas_yoy_change_pct,

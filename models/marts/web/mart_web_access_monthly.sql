@@ -32,7 +32,10 @@ monthly_page_views as (
         cast(sum(case when device_type = 'pc' then page_view_count else 0 end) as bigint) as pc_page_view_count,
         cast(sum(case when device_type = 'smartphone' then page_view_count else 0 end) as bigint) as smartphone_page_view_count,
         cast(sum(case when device_type = 'tablet' then page_view_count else 0 end) as bigint) as tablet_page_view_count,
-        cast(sum(case when device_type = 'other' then page_view_count else 0 end) as bigint) as other_page_view_count
+        -- every device class the contract may add later (e.g. unknown) counts as other, so the four columns
+        -- always add up to page_view_count
+        cast(sum(case when device_type not in ('pc', 'smartphone', 'tablet') then page_view_count else 0 end) as bigint)
+            as other_page_view_count
 
     from daily_page_views
     group by

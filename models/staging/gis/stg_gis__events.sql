@@ -15,7 +15,9 @@ renamed as (
         cast(staff_pseudo_id as {{ dbt.type_string() }}) as staff_pseudo_id,
 
         -- attributes
-        cast(department_name_ja as {{ dbt.type_string() }}) as department_name_ja,
+        -- trimmed here, so facts and dim_department agree on the name; a blank name is 所属不明 (unknown)
+        coalesce(nullif(trim(cast(department_name_ja as {{ dbt.type_string() }})), ''), '所属不明')
+            as department_name_ja,
         cast(event_type as {{ dbt.type_string() }}) as event_type,
         cast(map_name_ja as {{ dbt.type_string() }}) as map_name_ja,
 
