@@ -13,6 +13,7 @@ from ingest import certificates, energy, gis, indicator_reports, web_access
 from ingest.common import lake
 from ingest.common.contract import Contract
 from ingest.common.findings import Finding, Rejected
+from ingest.common.messages import build_report
 from ingest.common.pipeline import (
     CHUNK_ROWS,
     Context,
@@ -44,12 +45,15 @@ def _salt(settings: Any) -> bytes:
 
 
 def _quarantine(settings: Any, path: Path, sha256: str, kind: str, error: Rejected, outcome: FileOutcome) -> None:
-    """Move a refused file and its report into quarantine; nothing from it reaches the lake."""
-    report = {"file": path.name, "kind": kind, "sha256": sha256,
-              "findings": [finding.to_dict() for finding in error.findings], "message": error.message}
+    """Move a refused file and its report into quarantine; nothing from it reaches the lake.
+
+    The report (ingest/common/messages.py) says in Japanese and English what is wrong — every kind of problem
+    with its count and first rows, the headers expected beside those found — and the one thing to do next."""
+    report = build_report(path.name, kind, sha256, error, settings)
     target = lake.quarantine(settings.quarantine_dir, path, sha256, report)
     outcome.status = "quarantined"
-    outcome.message = error.message
+    outcome.message = report["message"]
+    outcome.message_ja = report["message_ja"]
     outcome.findings = report["findings"]
     outcome.path = str(target)
 

@@ -94,6 +94,36 @@ class Field:
         """Comparable header forms this field matches."""
         return {header_key(self.name), *(header_key(alias) for alias in self.aliases)}
 
+    @property
+    def label(self) -> str:
+        """The header a department writes for this field: the first Japanese alias, else the first alias."""
+        japanese = [alias for alias in self.aliases if not alias.isascii()]
+        return (japanese or list(self.aliases) or [self.name])[0]
+
+
+# Identifier columns of the standard open datasets (自治体標準オープンデータセット): public codes, never personal
+# data, although a 12-digit ID passes the My Number check digit about one time in eleven.
+PUBLIC_IDENTIFIER_HEADERS: tuple[str, ...] = (
+    "ID", "NO", "全国地方公共団体コード", "都道府県コード又は市区町村コード", "施設ID", "施設コード", "郵便番号", "法人番号",
+)
+PUBLIC_IDENTIFIER_PII: frozenset[str] = frozenset({"my_number", "phone"})
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Where the table sits in the file: how far down the header may be, which sheet, which of stacked tables."""
+
+    header_search_rows: int = 50  # title and blank lines allowed above the header
+    header_row: int | None = None  # 1-based line of the header, when a mapping says so
+    block_title: str | None = None  # the table whose title line (or header) contains this text
+    block_index: int | None = None  # the n-th table (1-based); tables are separated by blank lines
+    sheet: str | int | None = None  # .xlsx: sheet name or 1-based index (default: the first sheet with the header)
+
+    @property
+    def picks_block(self) -> bool:
+        """True when one of several stacked tables is chosen: that table then ends at the first blank line."""
+        return self.block_title is not None or self.block_index is not None
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -107,6 +137,22 @@ class Layout:
     signature: tuple[str, ...] = ()  # headers whose presence identifies this layout among others of the kind
     declares_month: bool = True  # files hold one month, declared in the file name or a title row
     constants: Mapping[str, object] = field(default_factory=dict)
+    read: ReadOptions = field(default_factory=ReadOptions)
+    public_identifiers: tuple[str, ...] = ()  # headers declared public identifiers (not PII) by a mapping
+    units: Mapping[str, str] = field(default_factory=dict)  # field → unit the source writes it in (mappings)
+    limits: Mapping[str, float] = field(default_factory=dict)  # lake column → plausible maximum for this source
+    source: str | None = None  # the mapping file that defined this layout, for messages
+
+    @property
+    def expected_headers(self) -> list[str]:
+        """Headers of the required fields, as a department writes them (Japanese where the contract has it)."""
+        return [spec.label for spec in self.fields if spec.required]
+
+    @property
+    def optional_headers(self) -> list[str]:
+        """Headers of the optional fields that are stored (not the ignored open-data extras)."""
+        return [spec.label for spec in self.fields if not spec.required and spec.keep
+                and not spec.name.startswith(("public_", "kyoiku_"))]
 
     def match_header(self, header: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
         """Map header positions to field names; return (mapping, missing required fields, unknown headers)."""

@@ -38,9 +38,11 @@ def is_my_number(digits: str) -> bool:
 
 
 def scan_frame(
-    frame: pl.DataFrame, allowed: dict[str, frozenset[str]], headers: dict[str, str], limit: int = 50
+    frame: pl.DataFrame, allowed: dict[str, frozenset[str]], headers: dict[str, str], limit: int | None = None
 ) -> list[Finding]:
-    """Scan every text column; allowed[column] lists the PII kinds that column is declared to hold."""
+    """Scan every text column; allowed[column] lists the PII kinds that column is declared to hold.
+
+    Every hit is a finding (limit caps them per column and kind), so a report can count them."""
     findings: list[Finding] = []
     rows = frame["source_row_number"]
     text_columns = [c for c in frame.columns if c != "source_row_number" and frame.schema[c] == pl.String]
@@ -61,7 +63,8 @@ def scan_frame(
         label = headers.get(column, column)
         if kind != "my_number":
             hits = rows.filter(values.str.contains(pattern).fill_null(False))
-            findings.extend(Finding(int(row), label, f"PII: {kind}") for row in hits.head(limit).to_list())
+            hits = hits if limit is None else hits.head(limit)
+            findings.extend(Finding(int(row), label, f"PII: {kind}") for row in hits.to_list())
             continue
         candidates = values.str.contains(MY_NUMBER).fill_null(False)
         if candidates.any():

@@ -12,9 +12,10 @@ from typing import Any
 import polars as pl
 
 from ingest.common import lake
-from ingest.common.contract import LINEAGE_COLUMNS, Contract, Layout
-from ingest.common.findings import Finding, Rejected, summarise
-from ingest.common.normalize import find_month
+from ingest.common.contract import LINEAGE_COLUMNS, PUBLIC_IDENTIFIER_PII, Contract, Layout
+from ingest.common.findings import Finding, Rejected, Tally, summarise
+from ingest.common.mapping import layouts_for
+from ingest.common.normalize import find_month, header_key
 from ingest.common.pii import scan_frame
 from ingest.common.reader import RawTable, open_table
 from warehouse import durable
@@ -38,6 +39,7 @@ class FileOutcome:
     rows_out: int = 0
     message: str = ""
     warnings: list[str] = field(default_factory=list)
+    message_ja: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
     replaced: list[dict[str, str]] = field(default_factory=list)  # [{table, fiscal_month, sha256, file_name}]
 
@@ -63,18 +65,17 @@ class IngestReport:
 
 @dataclass
 class KindSpec:
-    """An extract kind: its lake contracts, landing layouts, and optional special reader and mapping loader."""
+    """An extract kind: its lake contracts, landing layouts and optional special reader (mappings: common/mapping.py)."""
 
     kind: str
     contracts: dict[str, Contract]
     layouts: tuple[Layout, ...]
     special_reader: Callable[[Path, Context], RawTable | None] | None = None
-    mapping_layouts: Callable[[Path], list[Layout]] | None = None
 
 
 @dataclass
 class Context:
-    """Per-file facts the transforms need."""
+    """Per-file facts the transforms need. today is the warehouse's as-of date (future dates are refused after it)."""
 
     path: Path
     sha256: str
@@ -144,13 +145,16 @@ def _declared_month(path: Path, title_rows: list[str], layout: Layout) -> date |
 
 
 def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_values: dict[str, float]) -> list[Finding]:
-    """Required values, accepted values, ranges, future dates and the declared month — each a finding at its row."""
+    """Required values, accepted values, ranges, future dates and the declared month — each a finding at its row.
+
+    These are the row rules the dbt tests on the staging models enforce (not_null, accepted_values, ranges), so a
+    file that passes here cannot fail them later."""
     findings: list[Finding] = []
     rows = frame["source_row_number"]
 
     def add(mask: pl.Series, column: str, reason: str) -> None:
         label = ctx.headers.get(column, column)
-        findings.extend(Finding(int(row), label, reason) for row in rows.filter(mask.fill_null(False)).head(50))
+        findings.extend(Finding(int(row), label, reason) for row in rows.filter(mask.fill_null(False)).to_list())
 
     for column in contract.columns:
         if column.name not in frame.columns:
@@ -170,11 +174,14 @@ def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_va
     if contract.date_column and contract.date_column in frame.columns:
         days = frame[contract.date_column].cast(pl.Date)
         if contract.check_not_future:
-            add(days > ctx.today, contract.date_column, "date in the future")
+            add(days > ctx.today, contract.date_column, f"date in the future (after {ctx.today.isoformat()})")
         if ctx.declared_month is not None:
             month = ctx.declared_month.strftime("%Y-%m")
             add(days.dt.strftime("%Y-%m") != month, contract.date_column,
                 f"date outside the month the file declares ({month})")
+    if contract.partition_rule == "fiscal_year_april" and contract.check_not_future and "fiscal_year" in frame.columns:
+        current = ctx.today.year if ctx.today.month >= 4 else ctx.today.year - 1
+        add(frame["fiscal_year"] > current, "fiscal_year", f"fiscal year after the current one (FY{current})")
     return findings
 
 
@@ -205,11 +212,36 @@ def _lake_pii_allowed(contract: Contract) -> dict[str, frozenset[str]]:
 def stage_file(
     spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int = CHUNK_ROWS
 ) -> Staged:
-    """Read, check and stage one file; raise Rejected (nothing written outside staging_dir) if it cannot be trusted."""
+    """Read, check and stage one file; raise Rejected (nothing written outside staging_dir) if it cannot be trusted.
+
+    Whatever goes wrong while reading one file (a damaged workbook, a disk error, a bug) is a refusal of that
+    file in words, never an exception that stops the other files of the run."""
+    try:
+        return _stage(spec, ctx, staging_dir, chunk_rows)
+    except Rejected:
+        raise
+    except Exception as error:  # noqa: BLE001 — one bad file must never stop everyone's month
+        name = type(error).__name__
+        detail = f" ({error.strerror})" if isinstance(error, OSError) and error.strerror else ""
+        raise Rejected(
+            f"{ctx.path.name}: the file could not be read ({name}{detail}); it may be damaged, still being copied "
+            "or not the format its name says. Open it, save it again and send it again.",
+            [Finding(0, None, f"unreadable file ({name})")],
+            message_ja=(f"{ctx.path.name}: ファイルを読み取れませんでした（{name}{detail}）。壊れているか、コピーの途中か、"
+                        "名前と違う形式の可能性があります。ファイルを開いて保存し直し、もう一度送ってください。"),
+            next_step="resend_complete",
+        ) from error
+
+
+def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> Staged:
+    """stage_file without the safety net."""
     path = ctx.path
-    layouts = list(spec.mapping_layouts(path) if spec.mapping_layouts else []) or list(spec.layouts)
     table = spec.special_reader(path, ctx) if spec.special_reader else None
-    if table is None:
+    special = table is not None
+    if table is not None:
+        layouts = list(spec.layouts)  # special readers (logs) index the built-in layouts
+    else:
+        layouts = layouts_for(spec, path, ctx.settings)
         table = open_table(path, layouts, spec.kind)
     layout = layouts[table.layout_index]
     contract = spec.contracts[layout.table]
@@ -220,16 +252,27 @@ def stage_file(
     ctx.headers = {names[index]: table.header[index] for index in range(len(table.header))}
     ctx.title_rows = table.title_rows
     ctx.declared_month = _declared_month(path, table.title_rows, layout)
-    settings_max = {
+    max_values = {
         column.name: float(ctx.settings.get("ingest", column.max_setting))
         for column in contract.columns if column.max_setting
     }
-    findings: list[Finding] = []
+    max_values.update(layout.limits)
+    tally = Tally(keep=MAX_FINDINGS)
     parts: dict[str, list[Path]] = {}
     month_rows: dict[str, int] = {}
     rows_in = rows_out = 0
+    stopped_early = False
     raw_allowed = _allowed_pii(layout)
+    public = {header_key(header) for header in layout.public_identifiers}
+    for index, title in enumerate(table.header):
+        if header_key(title) in public:
+            raw_allowed[names[index]] = raw_allowed.get(names[index], frozenset()) | PUBLIC_IDENTIFIER_PII
+    missing_public = sorted(public - {header_key(title) for title in table.header})
+    if missing_public:
+        warnings.append(f"public identifier column(s) {', '.join(missing_public)} declared by the mapping are not in "
+                        "the file")
     lake_allowed = _lake_pii_allowed(contract)
+    scanned_raw = {spec_.name for spec_ in layout.fields if spec_.keep}  # stored as read: scanned before transform
     lineage_name = path.name
     for number, batch in enumerate(_batches(table.rows, chunk_rows)):
         rows_in += len(batch)
@@ -239,14 +282,18 @@ def stage_file(
                 [pl.lit(None if value is None else str(value), dtype=pl.String).alias(name)
                  for name, value in layout.constants.items() if name not in frame.columns]
             )
+        findings: list[Finding] = []
         findings.extend(scan_frame(frame, raw_allowed, ctx.headers))
         result: pl.DataFrame = layout.transform(frame, ctx, findings)
-        findings.extend(scan_frame(result.select([c for c in result.columns if result.schema[c] == pl.String]
-                                                 + ["source_row_number"]), lake_allowed, ctx.headers))
-        findings.extend(check_contract(result, contract, ctx, settings_max))
-        if len(findings) >= MAX_FINDINGS:
+        reduced = [c for c in result.columns if result.schema[c] == pl.String and c not in scanned_raw]
+        if reduced:  # columns made at ingest (request path, referrer host …) are scanned in their stored form
+            findings.extend(scan_frame(result.select([*reduced, "source_row_number"]), lake_allowed, ctx.headers))
+        findings.extend(check_contract(result, contract, ctx, max_values))
+        tally.add(findings)
+        if tally.total >= MAX_FINDINGS:
+            stopped_early = True
             break
-        if findings:
+        if tally:
             continue
         result = result.with_columns(
             pl.lit(lineage_name, dtype=pl.String).alias("source_file_name"),
@@ -264,14 +311,20 @@ def stage_file(
             parts.setdefault(str(month), []).append(target)
             month_rows[str(month)] = month_rows.get(str(month), 0) + part.height
         rows_out += result.height
-    if findings:
-        raise Rejected(f"{path.name}: {summarise(findings)}. Correct the file and drop it in landing again.",
-                       findings[:MAX_FINDINGS])
+    found = None if special else [header for header in table.header if header]
+    if tally:
+        raise Rejected(f"{path.name}: {summarise(tally.kept)}.", tally.kept, counts=tally.counts, rows_read=rows_in,
+                       stopped_early=stopped_early, expected_headers=layout.expected_headers, found_headers=found,
+                       optional_headers=layout.optional_headers, mapping_file=layout.source)
     if rows_in == 0:
         raise Rejected(f"{path.name}: header only, no data rows; send the export with its data.",
-                       [Finding(0, None, "header only (no data rows)")])
+                       [Finding(0, None, "header only (no data rows)")],
+                       message_ja=f"{path.name}: 見出しの行だけで、データの行がありません。データの入ったファイルを送ってください。",
+                       next_step="resend_complete", found_headers=found)
     _check_unique(parts, contract, ctx)
     scopes = _scopes(parts, contract)
+    _check_lake_unique(Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, [], staging_dir),
+                       contract, ctx)
     return Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, warnings + ctx.warnings, staging_dir)
 
 
@@ -281,24 +334,83 @@ def _check_unique(parts: dict[str, list[Path]], contract: Contract, ctx: Context
         return
     files = [str(p) for paths in parts.values() for p in paths]
     key = list(contract.unique_key)
-    duplicates = (
+    grouped = (
         pl.scan_parquet(files)
         .group_by(key)
         .agg(pl.col("source_row_number").min().alias("first"), pl.col("source_row_number").max().alias("last"),
              pl.len().alias("n"))
         .filter(pl.col("n") > 1)
-        .sort("last")
-        .head(MAX_FINDINGS)
         .collect(engine="streaming")
     )
-    if duplicates.height:
-        label = "+".join(ctx.headers.get(name, name) for name in key)
-        findings = [Finding(int(last), label, f"duplicate key (same as row {first})")
-                    for first, last in zip(duplicates["first"].to_list(), duplicates["last"].to_list())]
-        raise Rejected(
-            f"{ctx.path.name}: duplicate {label} — {summarise(findings)}; each key may appear once per file.",
-            findings,
-        )
+    if not grouped.height:
+        return
+    duplicates = grouped.sort("last").head(MAX_FINDINGS)
+    label = "+".join(ctx.headers.get(name, name) for name in key)
+    findings = [Finding(int(last), label, f"duplicate key (same as row {first})")
+                for first, last in zip(duplicates["first"].to_list(), duplicates["last"].to_list())]
+    extra = int((grouped["n"] - 1).sum()) - len(findings)  # rows repeating a key, beyond those listed
+    counts = {(f.reason, f.column): 1 for f in findings}
+    if extra > 0:
+        counts[("duplicate key", label)] = extra
+    raise Rejected(
+        f"{ctx.path.name}: duplicate {label} — {summarise(findings)}; each key may appear once per file.",
+        findings, counts=counts, next_step="fix_and_resend",
+        found_headers=[header for header in ctx.headers.values() if header],
+        expected_headers=ctx.layout.expected_headers if ctx.layout else None,
+    )
+
+
+LINEAGE_KEY_COLUMNS = {"source_file_sha256", "source_file_name", "source_row_number"}
+
+
+def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None:
+    """Reject rows whose lake-wide key is already loaded from another file that this one does not replace.
+
+    The dbt uniqueness tests on the staging models would otherwise fail on every later refresh, naming no file.
+    Only the live lake parts of the same table and months are read (read-only), never the whole lake."""
+    key = list(contract.lake_unique_key)
+    if not key or LINEAGE_KEY_COLUMNS & set(key) or not staged.parts:
+        return
+    lake_dir = Path(ctx.settings.lake_dir)
+    try:
+        manifest = lake.read_manifest(lake_dir)
+    except Exception:  # noqa: BLE001 — a damaged manifest is the refresh's to report, not this file's fault
+        return
+    replaced = {part["parquet"] for _, part in plan_replacement(manifest, staged, ctx.path)}
+    existing = [
+        lake_dir / part["parquet"]
+        for row in manifest if row.get("status", "live") == "live" and row["sha256"] != ctx.sha256
+        for part in row["parts"]
+        if part.get("live") and part["table"] == contract.table and part["fiscal_month"] in staged.parts
+        and part["parquet"] not in replaced
+    ]
+    existing = [path for path in existing if path.exists()]
+    if not existing:
+        return
+    new = pl.scan_parquet([str(p) for paths in staged.parts.values() for p in paths]).select([*key, "source_row_number"])
+    old = pl.scan_parquet([str(p) for p in existing]).select(
+        [*key, pl.col("source_file_name").alias("old_file"), pl.col("source_row_number").alias("old_row")])
+    clashes = new.join(old, on=key, how="inner", nulls_equal=True).sort("source_row_number").collect()
+    if not clashes.height:
+        return
+    label = "+".join(ctx.headers.get(name, name) for name in key)
+    shown = clashes.head(MAX_FINDINGS)
+    findings = [Finding(int(row), label, f"duplicate key across files (already loaded from {name}, row {old_row})")
+                for row, name, old_row in zip(shown["source_row_number"].to_list(), shown["old_file"].to_list(),
+                                              shown["old_row"].to_list())]
+    counts = {(f.reason, f.column): 1 for f in findings}
+    if clashes.height > len(findings):
+        counts[("duplicate key across files", label)] = clashes.height - len(findings)
+    names = sorted(set(clashes["old_file"].to_list()))
+    raise Rejected(
+        f"{ctx.path.name}: {clashes.height} row(s) repeat {label} already loaded from {', '.join(names)}, which this "
+        "file does not replace; send each row once (correct this file, or remove the earlier file with "
+        "`warehouse files remove NAME`).",
+        findings, counts=counts, next_step="fix_and_resend",
+        message_ja=(f"{ctx.path.name}: {clashes.height}行が、取り込み済みのファイル {'、'.join(names)} と同じ "
+                    f"{label} です（このファイルはそれを置き換えません）。同じ行は一度だけ送ってください（このファイルを直すか、"
+                    "前のファイルを warehouse files remove で取り除いてください）。"),
+    )
 
 
 def _scopes(parts: dict[str, list[Path]], contract: Contract) -> dict[str, list[str]] | None:

@@ -7,6 +7,7 @@ DEVICES = {"PC": "pc", "パソコン": "pc", "デスクトップ": "pc", "deskto
            "スマホ": "smartphone", "モバイル": "smartphone", "mobile": "smartphone", "タブレット": "tablet",
            "その他": "other"}
 DEVICE_TYPES = ("pc", "smartphone", "tablet", "other")
+LOG_DEVICE_TYPES = (*DEVICE_TYPES, "unknown")  # a log without user agents (Common Log Format) cannot say
 
 PAGE_VIEWS = Contract(
     table="web_page_views_daily",
@@ -28,21 +29,24 @@ PAGE_VIEWS = Contract(
 ACCESS_LOG = Contract(
     table="web_access_log",
     kind="web_access",
-    description="Requests to the ward web server (combined log format); client IPs are replaced by salted hashes.",
+    description="Requests to the ward web server (Common or Combined Log Format); client IPs or host names are "
+                "replaced by salted hashes.",
     grain="One row per request (no natural key: identical requests within one second are normal).",
     columns=(
         Column("requested_at", "timestamp", "Request time converted to JST (naive)."),
-        Column("client_hash", "varchar", "Salted SHA-256 of the client IP; the raw IP never reaches the lake.",
-               sensitive=True),
+        Column("client_hash", "varchar", "Salted SHA-256 of the client IP or host name; the raw value never reaches "
+                                         "the lake.", sensitive=True),
         Column("http_method", "varchar", "HTTP method.", required=False),
         Column("request_path", "varchar", "Requested path, query string removed.", required=False),
         Column("http_status", "integer", "HTTP status code.", min_value=100, max_value=599),
         Column("response_bytes", "bigint", "Response size; null when the log shows '-'.", unit="bytes",
                required=False, min_value=0),
         Column("referrer_host", "varchar", "Host of the referring page (path and query dropped).", required=False),
-        Column("device_type", "varchar", "Device class from the user agent (the agent itself is not stored).",
-               accepted_values=DEVICE_TYPES),
-        Column("is_bot", "boolean", "User agent is a crawler, monitor or script (flagged, not dropped)."),
+        Column("device_type", "varchar", "Device class from the user agent (the agent itself is not stored); "
+                                         "'unknown' when the log has no user agent (Common Log Format).",
+               accepted_values=LOG_DEVICE_TYPES),
+        Column("is_bot", "boolean", "User agent is a crawler, monitor or script (flagged, not dropped); false when "
+                                    "the log has no user agent."),
         Column("is_page", "boolean", "Request is for a page, not an asset (image, script, style, font, feed)."),
     ),
     unique_key=(),
@@ -59,7 +63,8 @@ PAGE_VIEW_FIELDS = (
 )
 
 LOG_FIELDS = (
-    Field("client_ip", pii_allowed=frozenset({"ip"})),  # hashed with the salt, then dropped
+    # An IP or a host name (which may look like anything): hashed with the salt, then dropped.
+    Field("client_ip", pii_allowed=frozenset({"ip", "phone", "email", "my_number"})),
     Field("ident", keep=False),
     Field("auth_user", keep=False),
     Field("requested_at_raw"),
@@ -68,4 +73,5 @@ LOG_FIELDS = (
     Field("response_bytes_raw"),
     Field("referrer", keep=False),  # only the host is stored
     Field("user_agent", keep=False),  # only device class and bot flag are stored
+    Field("extra", keep=False),  # fields after the agent (nginx's X-Forwarded-For …): read and dropped
 )

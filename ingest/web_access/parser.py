@@ -17,10 +17,16 @@ from ingest.common.normalize import parse_date, parse_integer
 from ingest.common.reader import RawTable
 from ingest.web_access.contract import ACCESS_LOG, DEVICES, LOG_FIELDS, PAGE_VIEW_FIELDS, PAGE_VIEWS
 
-# host ident user [time] "request" status bytes ["referrer" "agent"]; a closing quote may be missing at the end.
+# host ident user [time] "request" status bytes ["referrer" "agent" [more fields]]: the Common Log Format (no
+# referrer or agent), the Combined Log Format, and nginx's default formats ("combined", and "main" with a trailing
+# "$http_x_forwarded_for"). host may be an IP or a host name (both are hashed); bytes may be '-'. Fields after the
+# agent are read and dropped. A closing quote may be missing at the very end.
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
 COMBINED = re.compile(
     r'^(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
-    r'(?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"?)?\s*$'
+    r'(?P<status>\d{3}) (?P<bytes>\d+|-)'
+    r'(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"?(?P<extra>(?: +(?:' + _QUOTED + r'|[^\s"]+))*))?'
+    r'\s*$'
 )
 BOT = re.compile(r"bot|crawl|spider|slurp|archiver|fetch|monitor|curl|wget|python-|java/|go-http|httpclient|"
                  r"libwww|scrapy|feed|preview|headless|phantomjs|semrush|ahrefs|yandex|baidu|bingpreview", re.IGNORECASE)
@@ -30,9 +36,16 @@ ASSET = re.compile(r"\.(?:png|jpe?g|gif|svg|ico|webp|bmp|css|js|mjs|map|woff2?|t
                    r"json|xml|rss|atom|txt|pdf|zip|gz|tar|py|rb|sh)$", re.IGNORECASE)
 
 
+def _no_agent(agent: str | None) -> bool:
+    """True when the log does not say who asked (Common Log Format, or '-')."""
+    return agent is None or not agent.strip() or agent.strip() == "-"
+
+
 def device_of(agent: str | None) -> str:
-    """Device class of a user agent: tablet, smartphone, pc, or other (empty agents and bots)."""
-    if not agent or agent == "-" or BOT.search(agent):
+    """Device class of a user agent: tablet, smartphone, pc, other (bots, unknown agents), or unknown (no agent)."""
+    if _no_agent(agent):
+        return "unknown"
+    if BOT.search(agent):
         return "other"
     if TABLET.search(agent):
         return "tablet"
@@ -42,8 +55,8 @@ def device_of(agent: str | None) -> str:
 
 
 def is_bot(agent: str | None) -> bool:
-    """Crawlers, monitors and scripts (an empty agent counts as a script)."""
-    return not agent or agent == "-" or bool(BOT.search(agent))
+    """Crawlers, monitors and scripts, by their user agent; without an agent nothing says it is a bot."""
+    return not _no_agent(agent) and bool(BOT.search(agent or ""))
 
 
 def is_page(path: str | None) -> bool:
@@ -52,7 +65,7 @@ def is_page(path: str | None) -> bool:
 
 
 def client_hash(salt: bytes, address: str) -> str:
-    """Salted SHA-256 of an IP address: stable within one salt, irreversible without it."""
+    """Salted SHA-256 of an IP address or host name: stable within one salt, irreversible without it."""
     return hashlib.sha256(salt + address.strip().encode("utf-8")).hexdigest()
 
 
@@ -130,12 +143,16 @@ def _log_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str | None]
             match = COMBINED.match(line.rstrip("\r\n"))
             if not match:
                 last = not line.endswith("\n") and not ends_with_newline
-                reason = "truncated last line" if last else "not a combined-log line"
-                raise Rejected(f"{path.name}: line {number}: {reason}; send the complete log in Apache/nginx "
-                               "combined format.", [Finding(number, None, reason)])
+                reason = "truncated last line" if last else "not a log line"
+                raise Rejected(
+                    f"{path.name}: line {number}: {reason}; send the complete log as the web server wrote it "
+                    "(Common or Combined Log Format, Apache or nginx).", [Finding(number, None, reason)],
+                    message_ja=(f"{path.name}: {number}行目がWebサーバーのログの形式（Common / Combined Log Format）として"
+                                "読めません。サーバーが書き出したままのログを、途中で切らずに送ってください。"),
+                    next_step="resend_complete")
             g = match.groupdict()
             yield number, [g["host"], g["ident"], g["user"], g["time"], g["request"], g["status"],
-                           None if g["bytes"] == "-" else g["bytes"], g["referrer"], g["agent"]]
+                           None if g["bytes"] == "-" else g["bytes"], g["referrer"], g["agent"], g["extra"] or None]
 
 
 def read_log(path: Path, ctx) -> RawTable | None:
