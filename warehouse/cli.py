@@ -6,25 +6,36 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from warehouse.settings import PROJECT_ROOT, Settings, load_settings
+from warehouse.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
-EXIT_CODES = "Exit codes: 0 ok (or nothing new), 1 a step failed, 3 done but some files were quarantined, 75 locked."
+EXIT_CODES = ("Exit codes: 0 ok (or nothing new); 1 a step failed (the published warehouse is untouched) or "
+              "status found a served file that is not sound; 2 unusable settings or home (one line names the "
+              "setting or path); 3 done, but some files were quarantined or set aside; 75 another refresh "
+              "holds the lock. Options --home, --quiet, --json and --debug also work after the command.")
+
+
+class HomeError(RuntimeError):
+    """The warehouse home does not exist or is not a warehouse home (exit 2)."""
 
 
 class Output:
-    """Human output on stderr with rich; --json prints one JSON document on stdout; --quiet prints nothing."""
+    """Human output on stderr with rich; --json prints one JSON document on stdout; --quiet prints only errors."""
 
-    def __init__(self, quiet: bool, as_json: bool) -> None:
+    def __init__(self, quiet: bool, as_json: bool, debug: bool = False) -> None:
         self.quiet = quiet
         self.as_json = as_json
-        self.console = Console(stderr=True, quiet=quiet or as_json)
+        self.debug = debug
+        self.home_report = None  # what the home check before the command repaired (database.HomeReport)
+
+    @property
+    def console(self) -> Console:
+        return Console(stderr=True, quiet=self.quiet or self.as_json)
 
     def emit_json(self, payload: object) -> None:
         if self.as_json:
@@ -34,21 +45,166 @@ class Output:
 pass_output = click.make_pass_decorator(Output)
 
 
-@click.group(epilog=EXIT_CODES)
+def _set_option(name: str):
+    def callback(ctx: click.Context, param: click.Parameter, value: object) -> None:
+        out = ctx.find_object(Output)
+        if out is None or value in (None, False):
+            return
+        if name == "home":
+            os.environ["WAREHOUSE_HOME"] = str(Path(str(value)).expanduser().resolve())
+        else:
+            setattr(out, name, True)
+            _quiet_libraries(out)
+    return callback
+
+
+def _common_options() -> list[click.Option]:
+    """--home, --quiet, --json, --debug: accepted after the command too (`warehouse status --json`)."""
+    return [
+        click.Option(["--home"], type=click.Path(path_type=Path), expose_value=False, callback=_set_option("home"),
+                     help="Warehouse data home (same as the option before the command)."),
+        click.Option(["--quiet", "-q"], is_flag=True, expose_value=False, callback=_set_option("quiet"),
+                     help="Print nothing but errors (for cron)."),
+        click.Option(["--json", "as_json"], is_flag=True, expose_value=False, callback=_set_option("as_json"),
+                     help="Print the result as JSON on stdout (for scripts)."),
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_option("debug"),
+                     help="Show the traceback of an unexpected error."),
+    ]
+
+
+class WarehouseGroup(click.Group):
+    """Every command accepts the global options after its name; errors become one line and an exit code."""
+
+    group_class = type  # nested groups (`warehouse files ...`) behave the same
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        names = {opt for param in cmd.params for opt in getattr(param, "opts", [])}
+        cmd.params.extend(option for option in _common_options() if not set(option.opts) & names)
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except (SettingsError, HomeError) as exc:
+            click.echo(f"warehouse: {exc}", err=True)
+            ctx.exit(2)
+        except Exception as exc:
+            out = ctx.find_object(Output)
+            if (out is not None and out.debug) or os.environ.get("WAREHOUSE_DEBUG"):
+                raise
+            log = _write_error_log(exc)
+            click.echo(f"warehouse: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                       f" (traceback in {log}; --debug shows it here)", err=True)
+            ctx.exit(1)
+
+
+def _write_error_log(exc: BaseException) -> Path:
+    """The traceback of an unexpected error, under runs/ of the home if there is one, else in the temp folder."""
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
+    text = "".join(traceback.format_exception(exc))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    candidates = []
+    home = os.environ.get("WAREHOUSE_HOME")
+    if home and Path(home).is_dir():
+        candidates.append(Path(home) / "runs")
+    candidates.append(Path(tempfile.gettempdir()))
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"error-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(not written)")
+
+
+def _quiet_libraries(out: Output) -> None:
+    """No progress bars from libraries (great-expectations draws tqdm bars); --quiet: no warnings or logs either."""
+    try:
+        import tqdm.std
+
+        if not getattr(tqdm.std.tqdm.__init__, "_warehouse_silenced", False):
+            original = tqdm.std.tqdm.__init__
+
+            def silenced(self, *args, **kwargs):
+                kwargs["disable"] = True
+                original(self, *args, **kwargs)
+
+            silenced._warehouse_silenced = True  # type: ignore[attr-defined]
+            tqdm.std.tqdm.__init__ = silenced
+    except ImportError:
+        pass
+    if out.quiet or out.as_json:
+        import logging
+        import warnings
+
+        warnings.simplefilter("ignore")
+        logging.getLogger().setLevel(logging.ERROR)
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+
+@click.group(cls=WarehouseGroup, epilog=EXIT_CODES)
 @click.option("--home", type=click.Path(path_type=Path), envvar="WAREHOUSE_HOME",
               help="Warehouse data home (default ./data, or $WAREHOUSE_HOME).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (for scripts).")
+@click.option("--debug", is_flag=True, envvar="WAREHOUSE_DEBUG", help="Show the traceback of an unexpected error.")
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, quiet: bool, as_json: bool) -> None:
+def main(ctx: click.Context, home: Path | None, quiet: bool, as_json: bool, debug: bool) -> None:
     """Analytics warehouse for Itabashi's ICT plan (ICT推進・活用計画2020)."""
     if home is not None:
-        os.environ["WAREHOUSE_HOME"] = str(home.resolve())
-    ctx.obj = Output(quiet, as_json)
+        os.environ["WAREHOUSE_HOME"] = str(home.expanduser().resolve())
+    ctx.obj = Output(quiet, as_json, debug)
+    _quiet_libraries(ctx.obj)
 
 
-def _settings() -> Settings:
-    return load_settings()
+def _looks_like_home(path: Path) -> bool:
+    from warehouse.database import looks_like_home
+
+    return looks_like_home(path)
+
+
+def _settings(create: bool = False) -> Settings:
+    """Settings checked once (SettingsError: exit 2), the home checked and repaired (database.check_home).
+
+    create=False (status, sql, serve, rollback, ...): a home that does not exist is an error (exit 2).
+    create=True (refresh, demo): a new home is created, and the command says so; their check runs under the
+    refresh lock inside the refresh.
+    """
+    from warehouse import database
+
+    settings = load_settings()
+    ctx = click.get_current_context(silent=True)
+    out = ctx.find_object(Output) if ctx else None
+    home = settings.home
+    is_home = home.is_dir() and (_looks_like_home(home) or not any(home.iterdir()))
+    if not is_home:
+        if not create:
+            what = "does not exist" if not home.exists() else "is not a warehouse home"
+            raise HomeError(f"no warehouse home at {home} (the path {what}): check --home or WAREHOUSE_HOME, or "
+                            "create one with `warehouse demo` (sample data) or `warehouse refresh` (files in landing/)")
+        if not (home.exists() and home.is_dir() and _looks_like_home(home)):
+            if home.exists() and not home.is_dir():
+                raise HomeError(f"the warehouse home {home} is a file, not a folder: check --home or WAREHOUSE_HOME")
+            if out is not None:
+                out.console.print(f"[yellow]creating a new warehouse home at {home}[/] (put files in "
+                                  f"{home / 'landing'}/<kind>/)")
+        return settings
+    if not create:
+        report = database.check_home(settings)
+        if out is not None:
+            out.home_report = report
+            for line in report.repairs:
+                out.console.print(f"[yellow]repaired[/]: {line}")
+            for line in report.problems:
+                click.echo(f"warehouse: problem in {home}: {line}", err=True) if not out.as_json else None
+    return settings
 
 
 def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
@@ -56,7 +212,7 @@ def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
 
     from warehouse.refresh import Refresh
 
-    settings = _settings()
+    settings = _settings(create=True)
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[step]}[/] {task.description}"),
                   TimeElapsedColumn(), console=out.console, transient=True) as progress:
         task = progress.add_task("starting", step="refresh")
@@ -101,7 +257,7 @@ def demo(out: Output, start: str, end: str | None, seed: int) -> None:
     """Write the synthetic sample extracts into landing/, then refresh."""
     from warehouse.sample_extracts import write_sample_extracts
 
-    settings = _settings()
+    settings = _settings(create=True)
     started = time.perf_counter()
     with out.console.status("writing sample extracts…") as status:
         def report(description: str, done: int, total: int) -> None:
@@ -135,17 +291,31 @@ def serve(port: int, address: str) -> None:
 @main.command()
 @pass_output
 def status(out: Output) -> None:
-    """The last runs, what each source holds, and freshness."""
+    """The last runs, what each source holds, freshness, and whether the served file is sound."""
     from warehouse.status import collect_status
 
     settings = _settings()
-    report = collect_status(settings)
+    report = collect_status(settings, home=out.home_report)
     out.emit_json(report)
+    check = report["home_check"]
+    served = report["served_file"]
+    unsound = bool(served.get("exists")) and (not served.get("opens") or served.get("checksum_ok") is False)
     if out.as_json:
-        return
+        sys.exit(1 if unsound or not check["ok"] else 0)
     published = report["published"]
     out.console.print(f"home: {settings.home}")
     out.console.print(f"published: {published['version_id'] if published else '— (run `warehouse demo` or `warehouse refresh`)'}")
+    if unsound:
+        click.echo(f"warehouse status: the served file {served['path']} is not sound: "
+                   f"{served.get('error') or 'its checksum differs from the one recorded at publish'}", err=True)
+    for line in check["repairs"]:
+        out.console.print(f"[yellow]repaired[/]: {line}")
+    for line in check["problems"]:
+        click.echo(f"warehouse status: problem: {line}", err=True)
+    for line in report["ledger_warnings"]:
+        out.console.print(f"[yellow]ledger[/]: {line}")
+    if check.get("refresh_running"):
+        out.console.print("[cyan]a refresh is running[/]")
     sources = Table(title="sources")
     for column in ("source", "first month", "last month", "rows", "files", "last file loaded", "data through", "fresh"):
         sources.add_column(column)
@@ -163,29 +333,41 @@ def status(out: Output) -> None:
     if report["quarantine"]:
         out.console.print(f"[yellow]{len(report['quarantine'])} file(s) in quarantine[/]: "
                           + ", ".join(q["file"] for q in report["quarantine"][:5]))
+    sys.exit(1 if unsound or not check["ok"] else 0)
 
 
 @main.command()
 @pass_output
 def rollback(out: Output) -> None:
-    """Re-publish the previous good version."""
+    """Re-publish the previous good version (verified by checksum first; a damaged one is skipped)."""
     from warehouse import database, ledger
 
     settings = _settings()
     record = ledger.RunRecord(run_id=ledger.new_run_id(), kind="rollback", started_at=ledger.utc_now(),
-                              as_of_date=date.today().isoformat())
+                              as_of_date=settings.as_of_date.isoformat())
     try:
-        published = database.rollback(settings)
+        with database.home_lock(settings):
+            database.check_home(settings, locked=True)
+            ledger.append(settings, record)  # "running": a killed rollback leaves a trace
+            published = database.rollback(settings)
+    except database.HomeLocked as exc:
+        click.echo(f"warehouse rollback: {exc}", err=True)
+        sys.exit(75)
     except database.PublishError as exc:
         record.status, record.message, record.failed_step = "failed", str(exc), "rollback"
+        record.finished_at = ledger.utc_now()
         ledger.append(settings, record)
         out.emit_json(record.to_dict())
         click.echo(f"warehouse rollback: {exc}", err=True)
         sys.exit(1)
     record.status, record.warehouse_version = "rolled_back", published.version_id
     record.message = f"re-published {published.version_id}"
+    if published.skipped:
+        record.message += "; skipped damaged version(s): " + "; ".join(published.skipped)
     record.finished_at = ledger.utc_now()
     ledger.append(settings, record)
+    for line in published.skipped:
+        click.echo(f"warehouse rollback: skipped {line}", err=True)
     out.console.print(f"[green]rolled back[/]: {published.version_id} is served again")
     out.emit_json(record.to_dict())
 
@@ -216,10 +398,17 @@ def sql(query: str, fmt: str) -> None:
 @main.command()
 @pass_output
 def export(out: Output) -> None:
-    """Write the public datasets to open/ with disclosure control (also a step of every refresh)."""
+    """Write the public datasets to open/ with disclosure control (also part of every publish)."""
+    from warehouse import database
     from warehouse.open_data import export_open_data
 
-    result = export_open_data(_settings())
+    settings = _settings()
+    try:
+        with database.home_lock(settings):
+            result = export_open_data(settings)
+    except database.HomeLocked as exc:
+        click.echo(f"warehouse export: {exc}", err=True)
+        sys.exit(75)
     payload = result.to_dict() if hasattr(result, "to_dict") else result
     out.console.print(f"open data written: {payload}")
     out.emit_json(payload)

@@ -1,4 +1,8 @@
-"""The run ledger: one record per refresh (or rollback), kept in runs/ and copied into the published file."""
+"""The run ledger: one record per refresh (or rollback, or repair), kept in runs/ and copied into the published file.
+
+Lines are appended whole and fsynced (warehouse.durable.append_line); a torn last line (a kill or a full disk
+mid-append) is skipped with a warning when reading, never a crash.
+"""
 from __future__ import annotations
 
 import json
@@ -9,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse import durable
+from warehouse.faults import kill_point
 from warehouse.settings import Settings
 
 LEDGER_FILE = "ledger.jsonl"
@@ -27,11 +33,11 @@ def utc_now() -> str:
 @dataclass
 class RunRecord:
     run_id: str
-    kind: str  # refresh | rollback | demo
+    kind: str  # refresh | rollback | demo | repair
     started_at: str
     as_of_date: str
     finished_at: str | None = None
-    status: str = "running"  # success | no_op | failed | rolled_back
+    status: str = "running"  # running | success | no_op | failed | rolled_back | killed | repaired
     failed_step: str | None = None
     message: str = ""
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -46,28 +52,80 @@ class RunRecord:
         return asdict(self)
 
 
-def append(settings: Settings, record: RunRecord) -> Path:
-    """Write runs/<run_id>.json and append the record to runs/ledger.jsonl."""
+def _append_line(path: Path, payload: dict[str, object]) -> None:
+    """One JSON line in one write (durable.append_line); after a torn last line, start on a new line."""
+    line = json.dumps(payload, ensure_ascii=False, default=str)
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            torn = handle.read(1) != b"\n"
+    except (FileNotFoundError, OSError):
+        torn = False  # missing or empty
+    durable.append_line(path, ("\n" if torn else "") + line)
+
+
+def append_raw(settings: Settings, payload: dict[str, object]) -> Path:
+    """Write runs/<run_id>.json and append the record to runs/ledger.jsonl (both durable)."""
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.runs_dir / f"{record.run_id}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    with (settings.runs_dir / LEDGER_FILE).open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+    path = settings.runs_dir / f"{payload['run_id']}.json"
+    durable.write_text(path, json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    kill_point("ledger.after_run_file")
+    _append_line(settings.runs_dir / LEDGER_FILE, payload)
+    kill_point("ledger.after_append")
     return path
 
 
-def read_all(settings: Settings) -> list[dict[str, object]]:
-    """Every recorded run, oldest first."""
+def append(settings: Settings, record: RunRecord) -> Path:
+    """Write runs/<run_id>.json and append the record to runs/ledger.jsonl.
+
+    A run is appended twice: "running" when it starts (so a killed run leaves a trace) and when it ends;
+    read_all() keeps the last record of each run.
+    """
+    return append_raw(settings, record.to_dict())
+
+
+def record_repair(settings: Settings, repairs: list[str], problems: list[str]) -> None:
+    """One ledger record of kind "repair" for what check_home repaired (and could not)."""
+    now = utc_now()
+    record = RunRecord(run_id=new_run_id(), kind="repair", started_at=now, finished_at=now,
+                       as_of_date=getattr(settings, "as_of_date", datetime.now(UTC).date()).isoformat(),
+                       status="repaired" if not problems else "failed",
+                       message="; ".join([*repairs, *(f"not repaired: {p}" for p in problems)]))
+    if problems:
+        record.failed_step = "check_home"
+    try:
+        append(settings, record)
+    except OSError:  # a full disk must not turn a repair into a crash; the repair itself is done
+        logging.getLogger("warehouse.ledger").warning("could not record the repair in the ledger")
+
+
+def read_all(settings: Settings, warnings: list[str] | None = None) -> list[dict[str, object]]:
+    """Every recorded run, oldest first, one record per run (its last line: a finished run replaces its
+    "running" line). A torn or unparsable line is skipped with a warning (in `warnings` and the log)."""
     path = settings.runs_dir / LEDGER_FILE
     if not path.exists():
         return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            records.append(json.loads(line))
-    return records
+    runs: dict[str, dict[str, object]] = {}
+    raw = path.read_bytes().decode("utf-8", errors="replace")
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not record.get("run_id"):
+                raise ValueError("not a run record")
+        except ValueError:
+            message = (f"{path}: line {number} is not a complete run record (torn by a kill or a full disk?); "
+                       "skipped")
+            logging.getLogger("warehouse.ledger").warning(message)
+            if warnings is not None:
+                warnings.append(message)
+            continue
+        record.setdefault("kind", "refresh")
+        record.setdefault("status", "unknown")
+        record.setdefault("started_at", None)
+        runs[str(record["run_id"])] = record
+    return list(runs.values())
 
 
 def run_logger(settings: Settings, run_id: str) -> logging.Logger:

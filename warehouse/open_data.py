@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from warehouse import durable
+from warehouse.faults import kill_point
 from warehouse.sql import DEFAULT_SENSITIVE_COLUMNS, QueryFailed, QueryRefused, Sandbox, open_sandbox
 
 REGISTRY_FILE = Path(__file__).with_name("open_data.toml")
@@ -384,17 +386,25 @@ def export_dataset(sandbox: Sandbox, spec: DatasetSpec, target: Path, k: int,
     return entry, stats
 
 
-def export_open_data(settings: Any, *, progress: Progress | None = None,
-                     registry_path: Path = REGISTRY_FILE) -> ExportReport:
-    """Write every public dataset to settings.open_dir, replacing the previous export only when all is written."""
+def export_open_data(settings: Any, *, progress: Progress | None = None, registry_path: Path = REGISTRY_FILE,
+                     db_path: Path | None = None, target_dir: Path | None = None) -> ExportReport:
+    """Write every public dataset to open/, replacing the previous export only when all is written.
+
+    By default it reads the served warehouse and writes the served open/ (through the `open` link into the
+    current release folder). A publish passes db_path (the new release's file) and target_dir (its open/), so
+    the export is part of the release before it is switched in.
+    """
     started = time.perf_counter()
     k = int(settings.get("privacy", "min_publishable_count"))
     publisher, specs = load_registry(registry_path)
-    open_dir = Path(settings.open_dir)
+    open_dir = Path(target_dir) if target_dir is not None else Path(settings.open_dir)
+    if open_dir.is_symlink():  # the served open/ -> current/open: write inside that release folder
+        open_dir = open_dir.resolve()
     report = ExportReport(open_dir=str(open_dir), k=k)
     staging = open_dir.with_name(f".{open_dir.name}.tmp-{os.getpid()}")
     entries: list[dict[str, Any]] = []
-    with open_sandbox(settings, timeout_seconds=EXPORT_TIMEOUT_SECONDS, max_rows=EXPORT_MAX_ROWS) as sandbox:
+    with open_sandbox(settings, db_path=db_path, timeout_seconds=EXPORT_TIMEOUT_SECONDS,
+                      max_rows=EXPORT_MAX_ROWS) as sandbox:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         for number, spec in enumerate(specs, start=1):
@@ -409,9 +419,12 @@ def export_open_data(settings: Any, *, progress: Progress | None = None,
             report.datasets.append(spec.id)
             report.suppressed_primary += stats["primary"]
             report.suppressed_complementary += stats["complementary"]
+            kill_point("open_data.after_dataset")
     catalog = build_catalog(publisher, entries, k)
     (staging / CATALOG_NAME).write_text(json.dumps(catalog, ensure_ascii=False, indent=2), encoding="utf-8")
     (staging / "README.md").write_text(readme_ja(catalog), encoding="utf-8")
+    _fsync_tree(staging)
+    kill_point("open_data.before_swap")
     _swap_in(staging, open_dir)
     if progress:
         progress("done", len(specs), len(specs))
@@ -419,12 +432,22 @@ def export_open_data(settings: Any, *, progress: Progress | None = None,
     return report
 
 
+def _fsync_tree(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            durable.fsync_file(Path(folder) / name)
+        durable.fsync_dir(Path(folder))
+
+
 def _swap_in(staging: Path, open_dir: Path) -> None:
-    """Replace open/ by the finished export (readers never see a half-written folder for long)."""
+    """Replace open/ by the finished export (readers never see a half-written folder for long; a kill between
+    the two renames is undone by the next command's home check, which puts .open.old-* back)."""
     old = open_dir.with_name(f".{open_dir.name}.old-{os.getpid()}")
     if open_dir.exists():
         os.replace(open_dir, old)
+        kill_point("open_data.between_renames")
     os.replace(staging, open_dir)
+    durable.fsync_dir(open_dir.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 

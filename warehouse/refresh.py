@@ -72,9 +72,11 @@ class RefreshOutcome:
 
 
 def as_of_date() -> date:
-    """Today, unless WAREHOUSE_AS_OF_DATE pins it (tests, reproducible rebuilds)."""
-    pinned = os.environ.get("WAREHOUSE_AS_OF_DATE")
-    return date.fromisoformat(pinned) if pinned else date.today()
+    """Today, unless WAREHOUSE_AS_OF_DATE pins it (tests, reproducible rebuilds); Settings.as_of_date holds
+    the same value, checked once at start (an impossible date is a SettingsError naming the variable)."""
+    from warehouse.settings import as_of_date_from_env
+
+    return as_of_date_from_env()
 
 
 @contextlib.contextmanager
@@ -366,25 +368,71 @@ class Refresh:
         build_path = self.settings.build_dir / f"{self.record.run_id}.duckdb"
         exit_code = 0
         try:
-            with refresh_lock(self.settings):
+            with self._lock():
+                # Under the lock, before this run leaves any trace: finish or undo what a killed run left.
+                try:
+                    self._check_home()
+                    ledger.append(self.settings, self.record)  # "running": a killed run leaves a trace
+                except OSError as exc:
+                    raise RefreshFailed("check_home", f"{type(exc).__name__}: {exc}") from exc
+                kill_point("refresh.after_running_record")
                 exit_code = self._run_locked(build_path)
         except RefreshLocked as exc:
             self.record.status, self.record.failed_step, self.record.message = "failed", "lock", str(exc)
             exit_code = 75
         except RefreshFailed as exc:
             self.record.status, self.record.failed_step = "failed", exc.step
+            cause = exc.__cause__
+            hint = (" The disk is full: free space in the warehouse home and run the refresh again."
+                    if cause is not None and database.disk_full(cause) else "")
             self.record.message = (f"step '{exc.step}' failed: {exc.message}. The published warehouse was not "
-                                   f"changed. Details: {self.settings.runs_dir / (self.record.run_id + '.log')}")
+                                   f"changed.{hint} Details: {self.settings.runs_dir / (self.record.run_id + '.log')}")
             exit_code = 1
+        except BaseException as exc:  # a bug outside any step: record it, then let the CLI report it
+            self.record.status, self.record.failed_step = "failed", "refresh"
+            self.record.message = f"{type(exc).__name__}: {exc}"
+            self.log.exception("refresh failed outside a step")
+            raise
         finally:
             for leftover in (build_path, Path(f"{build_path}.wal")):
                 if leftover.exists():
                     leftover.unlink()
+            shutil.rmtree(self.settings.build_dir / f"{self.record.run_id}.docs", ignore_errors=True)
             self.record.finished_at = ledger.utc_now()
             self.log.info("finished: %s %s", self.record.status, self.record.message)
-            ledger.append(self.settings, self.record)
+            try:
+                ledger.append(self.settings, self.record)
+            except OSError:  # a full disk: the run's outcome is in the exit code and the log
+                self.log.exception("could not append the run to the ledger")
             ledger.close_logger(self.log)
         return RefreshOutcome(self.record, exit_code)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """The refresh lock; a `status` that is repairing the home holds it for a moment, so wait up to 3 s."""
+        deadline = time.monotonic() + 3
+        while True:
+            try:
+                lock = refresh_lock(self.settings)
+                lock.__enter__()
+                break
+            except RefreshLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
+
+    def _check_home(self) -> None:
+        report = database.check_home(self.settings, locked=True)
+        for line in report.repairs:
+            self.log.info("home check: %s", line)
+        if report.repairs:
+            self.progress("check_home", f"repaired {len(report.repairs)} thing(s) in the home (see `warehouse status`)")
+        for line in report.problems:
+            self.log.warning("home check: %s", line)
 
     def _run_locked(self, build_path: Path) -> int:
         from ingest import ingest_landing  # imported here: ingest pulls in polars, not needed by `status`
@@ -443,27 +491,25 @@ class Refresh:
             if gate.failed:
                 raise RefreshFailed("quality_gates", gate.summary())
 
+        # Publish: one release folder (file, docs, open data) switched in by one rename (warehouse/database.py).
+        kill_point("publish.start")
         try:
-            with self.step("publish", "swapping the new file in"):
+            with self.step("publish", "writing the release (file, docs, open data) and switching to it"):
                 self.record.status = "success"
                 self.record.warehouse_version = f"{database.VERSION_PREFIX}{self.record.run_id}"
                 self.record.finished_at = ledger.utc_now()
-                write_meta(build_path, self.record, ledger.read_all(self.settings), gate.rows)
+                history = [r for r in ledger.read_all(self.settings) if r.get("run_id") != self.record.run_id]
+                write_meta(build_path, self.record, history, gate.rows)
                 database.finalize_build(build_path)
-                database.publish(self.settings, build_path, self.record.run_id, docs_out)
+                kill_point("publish.after_finalize")
+                database.publish(self.settings, build_path, self.record.run_id, docs_out,
+                                 export=self._export_open_data)
+        except BaseException:
+            self.record.warehouse_version = None
+            raise
         finally:
             if docs_out.exists():
                 shutil.rmtree(docs_out)
-
-        # Published already: an export problem is reported, but does not undo the publish.
-        started = time.perf_counter()
-        self.progress("open_data", "writing open-data exports")
-        try:
-            self._export_open_data()
-        except Exception as exc:
-            self.log.exception("open-data export failed")
-            self.record.message = f"open-data export failed ({type(exc).__name__}: {exc}); "
-        self.record.step_seconds["open_data"] = round(time.perf_counter() - started, 3)
 
         self.record.message += f"published {self.record.warehouse_version}"
         self.record.message += self._problems_note(quarantined)
@@ -550,13 +596,27 @@ class Refresh:
         load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
         run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
 
-    def _export_open_data(self) -> None:
+    def _export_open_data(self, db_path: Path, target: Path) -> None:
+        """The open-data export of the new file into its release folder (before the switch).
+
+        An export bug does not stop the publish (the warehouse is sound): the release then carries the served
+        version's open/ and the message says so. A full disk does stop it (the publish fails cleanly).
+        """
+        started = time.perf_counter()
+        self.progress("open_data", "writing open-data exports")
         try:
             from warehouse.open_data import export_open_data
-        except ImportError:
-            self.log.info("open-data export not available")
-            return
-        export_open_data(self.settings)
+
+            export_open_data(self.settings, db_path=db_path, target_dir=target)
+        except Exception as exc:
+            if database.disk_full(exc):
+                raise
+            self.log.exception("open-data export failed")
+            source = database.carry_over_open(self.settings, target)
+            self.record.message = (f"open-data export failed ({type(exc).__name__}: {exc}); open/ "
+                                   + (f"keeps the export of {source}; " if source else "is empty; "))
+        finally:
+            self.record.step_seconds["open_data"] = round(time.perf_counter() - started, 3)
 
     @staticmethod
     def _files_of_this_run(report) -> dict[str, list[str]]:

@@ -1,34 +1,207 @@
-"""Settings: committed defaults in settings.toml, overridden by environment variables."""
+"""Settings: committed defaults in settings.toml, overridden by environment variables, validated once at start.
+
+settings.toml is the one place where default values live; the classes below say what type and range each
+value must have. `load_settings()` checks every value (the file's and every WAREHOUSE_<SECTION>_<KEY>
+override) and raises `SettingsError` with one line naming the setting, the value and what is allowed; the
+CLI prints that line and exits 2. Code reads either `settings.get("section", "key")` or the typed sections
+(`settings.publish.versions_kept`).
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = Path(__file__).with_name("settings.toml")
+AS_OF_ENV = "WAREHOUSE_AS_OF_DATE"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+MEMORY_PATTERN = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
-def _coerce(value: str, like: object) -> object:
-    if isinstance(like, bool):
-        return value.lower() in {"1", "true", "yes", "on"}
-    if isinstance(like, int):
-        return int(value)
-    if isinstance(like, float):
-        return float(value)
+class SettingsError(ValueError):
+    """A setting has a value the warehouse cannot use (the CLI prints the message and exits 2)."""
+
+
+def _rule(kind: type, minimum: float | None = None, maximum: float | None = None, allowed: str = "",
+          pattern: re.Pattern[str] | None = None, exclusive_minimum: bool = False) -> Any:
+    """A dataclass field with no default (defaults live in settings.toml) and its validation rule."""
+    return field(metadata={"kind": kind, "minimum": minimum, "maximum": maximum, "allowed": allowed,
+                           "pattern": pattern, "exclusive_minimum": exclusive_minimum})
+
+
+@dataclass(frozen=True)
+class PathsSettings:
+    home: str = _rule(str, allowed="a folder path (relative to the project root unless absolute)")
+    real_data: str = _rule(str, allowed="a folder path (relative to the project root unless absolute)")
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    versions_kept: int = _rule(int, minimum=1, maximum=1000)
+
+
+@dataclass(frozen=True)
+class RefreshSettings:
+    dbt_threads: int = _rule(int, minimum=1, maximum=64)
+    stale_after_days: int = _rule(int, minimum=1, maximum=3660)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    salt_file: str = _rule(str, allowed="a file path")
+    max_file_megabytes: int = _rule(int, minimum=1)
+    settle_seconds: int = _rule(int, minimum=0, maximum=86400)
+    max_plausible_daily_count: int = _rule(int, minimum=1)
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    min_publishable_count: int = _rule(int, minimum=1, maximum=1000)
+
+
+@dataclass(frozen=True)
+class SqlSettings:
+    memory_limit: str = _rule(str, pattern=MEMORY_PATTERN, allowed="a size such as 512MB or 1GB")
+    threads: int = _rule(int, minimum=1, maximum=64)
+    timeout_seconds: float = _rule(float, minimum=0, exclusive_minimum=True, maximum=86400)
+    max_rows: int = _rule(int, minimum=1)
+
+
+SECTIONS: dict[str, type] = {
+    "paths": PathsSettings, "publish": PublishSettings, "refresh": RefreshSettings, "ingest": IngestSettings,
+    "privacy": PrivacySettings, "sql": SqlSettings,
+}
+
+
+def env_name(section: str, key: str) -> str:
+    """The environment variable that overrides [section] key."""
+    return f"WAREHOUSE_{section.upper()}_{key.upper()}"
+
+
+def _describe(meta: dict[str, Any]) -> str:
+    kind, low, high = meta["kind"], meta["minimum"], meta["maximum"]
+    if meta["allowed"]:
+        return meta["allowed"]
+    noun = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}[kind]
+    if low is not None and high is not None:
+        lower = f"> {low:g}" if meta["exclusive_minimum"] else f"from {low:g}"
+        return f"{noun} {lower} to {high:g}" if not meta["exclusive_minimum"] else f"{noun} {lower} and ≤ {high:g}"
+    if low is not None:
+        return f"{noun} {'>' if meta['exclusive_minimum'] else '≥'} {low:g}"
+    return noun
+
+
+def _convert(raw: object, meta: dict[str, Any]) -> object:
+    """The value as the rule's type, or ValueError when it is not one."""
+    kind = meta["kind"]
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise ValueError
+    if kind is int:
+        if isinstance(raw, bool) or isinstance(raw, float):
+            raise ValueError
+        value: object = raw if isinstance(raw, int) else int(str(raw).strip())
+    elif kind is float:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = float(raw) if isinstance(raw, int | float) else float(str(raw).strip())
+        if value != value or value in (float("inf"), float("-inf")):  # nan, inf
+            raise ValueError
+    else:
+        if not isinstance(raw, str) or not raw.strip():
+            raise ValueError
+        value = raw
+    if kind in (int, float):
+        low, high = meta["minimum"], meta["maximum"]
+        if low is not None and (value < low or (meta["exclusive_minimum"] and value == low)):  # type: ignore[operator]
+            raise ValueError
+        if high is not None and value > high:  # type: ignore[operator]
+            raise ValueError
+    if meta["pattern"] is not None and not meta["pattern"].match(str(value)):
+        raise ValueError
     return value
 
 
+def _where(section: str, key: str, raw: object, from_env: bool) -> str:
+    if from_env:
+        return f"{env_name(section, key)}={raw}"
+    return f"[{section}] {key} = {raw!r} in {SETTINGS_FILE}"
+
+
 def _load_raw() -> dict[str, dict[str, object]]:
-    with SETTINGS_FILE.open("rb") as handle:
-        raw = tomllib.load(handle)
-    for section, values in raw.items():
-        for key, default in values.items():
-            env = os.environ.get(f"WAREHOUSE_{section.upper()}_{key.upper()}")
-            if env is not None:
-                values[key] = _coerce(env, default)
+    """settings.toml with the environment overrides applied, every value checked and typed."""
+    try:
+        with SETTINGS_FILE.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read {SETTINGS_FILE}: {exc}") from exc
+    raw: dict[str, dict[str, object]] = {}
+    for section, cls in SECTIONS.items():
+        values = document.get(section, {})
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in known:
+                raise SettingsError(f"[{section}] {key} in {SETTINGS_FILE} is not a setting; "
+                                    f"allowed keys: {', '.join(known)}")
+        raw[section] = {}
+        for key, spec in known.items():
+            env = os.environ.get(env_name(section, key))
+            from_env = env is not None
+            value = env if from_env else values.get(key)
+            if value is None:
+                raise SettingsError(f"[{section}] {key} is missing from {SETTINGS_FILE} (and "
+                                    f"{env_name(section, key)} is not set): {_describe(spec.metadata)} is needed")
+            try:
+                raw[section][key] = _convert(value, spec.metadata)
+            except (TypeError, ValueError):
+                raise SettingsError(f"setting {_where(section, key, value, from_env)} is not allowed: "
+                                    f"{key} must be {_describe(spec.metadata)}") from None
+    for name, value in os.environ.items():
+        for section, cls in SECTIONS.items():
+            prefix = f"WAREHOUSE_{section.upper()}_"
+            keys = {f.name.upper() for f in dataclasses.fields(cls)}
+            if name.startswith(prefix) and name.removeprefix(prefix) not in keys:
+                raise SettingsError(f"setting {name}={value} is not a setting (a typo?): [{section}] has "
+                                    + ", ".join(env_name(section, f.name) for f in dataclasses.fields(cls)))
+    for section in document:
+        if section not in SECTIONS:
+            raise SettingsError(f"[{section}] in {SETTINGS_FILE} is not a settings section; "
+                                f"allowed: {', '.join(SECTIONS)}")
     return raw
+
+
+def parse_as_of_date(value: str | None, name: str = AS_OF_ENV) -> date:
+    """Today, or the pinned date (YYYY-MM-DD, a real calendar day)."""
+    if value is None or value == "":
+        return date.today()
+    text = value.strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        pinned = date.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"setting {name}={value} is not allowed: it must be a real calendar date as "
+                            "YYYY-MM-DD (e.g. 2021-04-20), or unset for today") from None
+    if pinned.year < 2000 or pinned.year > date.today().year + 10:
+        raise SettingsError(f"setting {name}={value} is not allowed: the as-of date must lie between "
+                            f"2000-01-01 and ten years from today")
+    return pinned
+
+
+def as_of_date_from_env() -> date:
+    """The as-of date the warehouse judges freshness and future dates by (WAREHOUSE_AS_OF_DATE or today)."""
+    return parse_as_of_date(os.environ.get(AS_OF_ENV))
 
 
 @dataclass(frozen=True)
@@ -37,6 +210,32 @@ class Settings:
     real_data_dir: Path
     dbt_project_dir: Path
     raw: dict[str, dict[str, object]] = field(repr=False)
+    as_of_date: date = field(default_factory=date.today)
+
+    # typed sections (built from raw; raw stays the source `get` reads, so tests may still adjust it)
+    @property
+    def paths(self) -> PathsSettings:
+        return PathsSettings(**self.raw["paths"])  # type: ignore[arg-type]
+
+    @property
+    def publish(self) -> PublishSettings:
+        return PublishSettings(**self.raw["publish"])  # type: ignore[arg-type]
+
+    @property
+    def refresh(self) -> RefreshSettings:
+        return RefreshSettings(**self.raw["refresh"])  # type: ignore[arg-type]
+
+    @property
+    def ingest(self) -> IngestSettings:
+        return IngestSettings(**self.raw["ingest"])  # type: ignore[arg-type]
+
+    @property
+    def privacy(self) -> PrivacySettings:
+        return PrivacySettings(**self.raw["privacy"])  # type: ignore[arg-type]
+
+    @property
+    def sql(self) -> SqlSettings:
+        return SqlSettings(**self.raw["sql"])  # type: ignore[arg-type]
 
     # data home layout (docs/architecture.md)
     @property
@@ -99,9 +298,15 @@ class Settings:
 
 
 def load_settings(home: Path | str | None = None) -> Settings:
-    """Read settings.toml, apply environment overrides, resolve paths."""
+    """Read settings.toml, apply environment overrides, check every value, resolve paths.
+
+    Raises SettingsError (one line: the setting, its value, what is allowed) for a value the warehouse cannot use.
+    """
     raw = _load_raw()
+    as_of = as_of_date_from_env()
     home_value = home or os.environ.get("WAREHOUSE_HOME") or raw["paths"]["home"]
+    if not str(home_value).strip():
+        raise SettingsError("setting WAREHOUSE_HOME= is not allowed: it must be a folder path")
     home_path = Path(str(home_value)).expanduser()
     if not home_path.is_absolute():
         home_path = PROJECT_ROOT / home_path
@@ -109,4 +314,5 @@ def load_settings(home: Path | str | None = None) -> Settings:
     if not real.is_absolute():
         real = (PROJECT_ROOT / real).resolve()
     dbt_dir = Path(os.environ.get("WAREHOUSE_DBT_PROJECT_DIR") or PROJECT_ROOT)
-    return Settings(home=home_path.resolve(), real_data_dir=real, dbt_project_dir=dbt_dir.resolve(), raw=raw)
+    return Settings(home=home_path.resolve(), real_data_dir=real, dbt_project_dir=dbt_dir.resolve(), raw=raw,
+                    as_of_date=as_of)

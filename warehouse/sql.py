@@ -396,18 +396,19 @@ class Sandbox:
         self.close()
 
 
-def open_sandbox(settings: Any, **overrides: Any) -> Sandbox:
+def open_sandbox(settings: Any, db_path: Path | None = None, **overrides: Any) -> Sandbox:
     """The sandbox on the published warehouse with the [sql] settings; FileNotFoundError says how to publish one.
 
     overrides (timeout_seconds, max_rows, ...) replace the [sql] settings, for trusted batch jobs like the export.
+    db_path opens another finished file instead (a release being published: its docs/ sits beside it).
     """
-    path = Path(settings.published_path)
+    path = Path(db_path) if db_path is not None else Path(settings.published_path)
     if not path.exists() or path.stat().st_size == 0:
         raise FileNotFoundError(
             f"No published warehouse at {path}. Publish one first: `warehouse demo` (sample data) or "
             "`warehouse refresh` (files in landing/), or point WAREHOUSE_HOME at a data home that has one.")
     options = settings.raw.get("sql", {})
-    manifest = Path(settings.docs_dir) / "manifest.json"
+    manifest = (path.parent / "docs" if db_path is not None else Path(settings.docs_dir)) / "manifest.json"
     arguments: dict[str, Any] = {
         "memory_limit": str(options.get("memory_limit", "1GB")),
         "threads": int(options.get("threads", 1)),

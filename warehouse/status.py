@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from warehouse import database, ledger
+from warehouse.database import file_pattern
 from warehouse.refresh import DATE_COLUMNS, as_of_date
 from warehouse.settings import Settings
 
@@ -34,16 +35,17 @@ def _source_summary(settings: Settings, stale_after: int, today: date) -> dict[s
                                        "last_month": months[-1] if months else None, "last_file": None,
                                        "last_loaded_at": None, "data_through_date": None, "is_fresh": False}
             if files:
-                glob = str(table_dir / "fiscal_month=*" / "*.parquet")
+                # the home path is bound, never pasted into SQL, and its glob characters are escaped
+                glob = file_pattern(table_dir) + "/fiscal_month=*/*.parquet"
                 date_expr = DATE_COLUMNS.get(table_dir.name)
                 through = f"max(cast({date_expr} as date))" if date_expr else "cast(null as date)"
-                rows, last_loaded, data_through = con.sql(
+                rows, last_loaded, data_through = con.execute(
                     f"select count(*), max(loaded_at), {through} "
-                    f"from read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+                    "from read_parquet(?, hive_partitioning = true, union_by_name = true)", [glob]
                 ).fetchall()[0]
-                last_file = con.sql(
-                    f"select source_file_name from read_parquet('{glob}', union_by_name = true) "
-                    "order by loaded_at desc limit 1"
+                last_file = con.execute(
+                    "select source_file_name from read_parquet(?, union_by_name = true) "
+                    "order by loaded_at desc limit 1", [glob]
                 ).fetchall()
                 item.update(rows=rows, last_loaded_at=str(last_loaded) if last_loaded else None,
                             data_through_date=data_through.isoformat() if data_through else None,
@@ -71,23 +73,64 @@ def _quarantine(settings: Settings) -> list[dict[str, object]]:
     return items
 
 
-def collect_status(settings: Settings, last_runs: int = 10) -> dict[str, object]:
-    """Everything `warehouse status` prints, as plain data (also its --json output)."""
-    today = as_of_date()
+def _versions(settings: Settings, current: str | None) -> list[dict[str, object]]:
+    """Kept versions, newest first: whether each has its release folder and kept copy (stat only)."""
+    ids = sorted({p.stem for p in database.list_versions(settings)} | set(database.list_releases(settings)),
+                 reverse=True)
+    items = []
+    for version_id in ids:
+        release = database.read_release(database.release_dir(settings, version_id)) or {}
+        items.append({"version_id": version_id, "served": version_id == current,
+                      "published_at": release.get("published_at"), "size_bytes": release.get("size_bytes"),
+                      "release_folder": bool(release),
+                      "kept_copy": (settings.versions_dir / f"{version_id}.duckdb").is_file()})
+    return items
+
+
+def collect_status(settings: Settings, last_runs: int = 10, home: database.HomeReport | None = None
+                   ) -> dict[str, object]:
+    """Everything `warehouse status` prints, as plain data (also its --json output).
+
+    home: the check the CLI ran before the command (repairs made); the served file is checked in full here
+    (checksum and open), since status is where a damaged file must show.
+    """
+    today = settings.as_of_date if hasattr(settings, "as_of_date") else as_of_date()
     stale_after = int(settings.get("refresh", "stale_after_days"))
+    warnings: list[str] = []
+    records = ledger.read_all(settings, warnings=warnings)
     runs = [
         {"run_id": r["run_id"], "kind": r["kind"], "status": r["status"], "started_at": r["started_at"],
-         "finished_at": r.get("finished_at"), "seconds": _seconds(r), "message": r.get("message", ""),
+         "finished_at": r.get("finished_at"), "seconds": _seconds(r), "message": str(r.get("message") or ""),
          "failed_step": r.get("failed_step"), "warehouse_version": r.get("warehouse_version")}
-        for r in ledger.read_all(settings)[-last_runs:]
+        for r in records[-last_runs:]
     ]
     runs.reverse()
+    check = database.check_home(settings, full=True)
+    published = database.current_version(settings)
+    served = _served_file(settings, check)
+    problems = [*(home.problems if home else []), *check.problems]
     return {
         "home": str(settings.home),
         "as_of_date": today.isoformat(),
-        "published": database.current_version(settings),
+        "published": published,
+        "served_file": served,
+        "home_check": {"ok": not problems, "problems": list(dict.fromkeys(problems)),
+                       "repairs": [*(home.repairs if home else []), *check.repairs],
+                       "refresh_running": check.refresh_running},
+        "ledger_warnings": warnings,
         "versions_kept": [p.name for p in database.list_versions(settings)],
+        "versions": _versions(settings, str(published["version_id"]) if published else None),
         "sources": _source_summary(settings, stale_after, today),
         "runs": runs,
         "quarantine": _quarantine(settings),
     }
+
+
+def _served_file(settings: Settings, check: database.HomeReport) -> dict[str, object]:
+    """Does the served file open, and is it the file recorded at publish?"""
+    path = settings.published_path
+    if not path.exists():
+        return {"path": str(path), "exists": False, "opens": False, "error": "nothing is published"}
+    error = database.opens(path)
+    return {"path": str(path), "exists": True, "opens": error is None, "error": error,
+            "checksum_ok": bool(check.served.get("sound", error is None)) if check.served else None}
