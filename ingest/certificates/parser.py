@@ -23,9 +23,10 @@ def transform(frame: pl.DataFrame, ctx, findings: list[Finding]) -> pl.DataFrame
     """Parse 和暦 dates and counts, map Japanese office/type/channel names to codes."""
     specs = [
         ("issued_date", "issued_date", parse_date),
-        ("office_code", "office_code", code_parser({**OFFICES, **OFFICE_ALIASES})),
-        ("certificate_type_code", "certificate_type_code", code_parser({**CERTIFICATE_TYPES, **CERTIFICATE_ALIASES})),
-        ("channel_code", "channel_code", code_parser({**CHANNELS, **CHANNEL_ALIASES})),
+        ("office_code", "office_code", code_parser({**OFFICES, **OFFICE_ALIASES}, OFFICES)),
+        ("certificate_type_code", "certificate_type_code", code_parser({**CERTIFICATE_TYPES, **CERTIFICATE_ALIASES},
+                                                                       CERTIFICATE_TYPES)),
+        ("channel_code", "channel_code", code_parser({**CHANNELS, **CHANNEL_ALIASES}, CHANNELS)),
         ("issued_count", "issued_count", parse_integer),
     ]
     result = convert(frame, specs, CONTRACT, ctx.headers, findings)

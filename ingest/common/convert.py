@@ -18,10 +18,11 @@ def code_lookup(labels: Mapping[str, str]) -> dict[str, str]:
     return lookup
 
 
-def code_parser(labels: Mapping[str, str]) -> Callable[[str], str]:
-    """A parser mapping a Japanese label (or code) to its code; ValueError naming the allowed labels otherwise."""
+def code_parser(labels: Mapping[str, str], shown: Mapping[str, str] | None = None) -> Callable[[str], str]:
+    """A parser mapping a Japanese label (or code) to its code; ValueError naming the allowed labels otherwise
+    (the labels of shown, when given: the official names without every alias)."""
     lookup = code_lookup(labels)
-    allowed = ", ".join(dict.fromkeys(labels))
+    allowed = ", ".join(dict.fromkeys(shown if shown is not None else labels))
 
     def parse(text: str) -> str:
         code = lookup.get(header_key(text))

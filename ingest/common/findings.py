@@ -34,7 +34,7 @@ class Rejected(Exception):
                  found_headers: list[str] | None = None, optional_headers: list[str] | None = None,
                  other_layouts: dict[str, list[str]] | None = None, counts: dict[tuple[str, str | None], int] | None
                  = None, rows_read: int | None = None, stopped_early: bool = False,
-                 mapping_file: str | None = None, layout_fields: dict[str, str] | None = None,
+                 mapping_file: str | None = None, layout_fields: dict[str, list[str]] | None = None,
                  table: str | None = None):
         super().__init__(message)
         self.message = message
@@ -49,7 +49,7 @@ class Rejected(Exception):
         self.rows_read = rows_read
         self.stopped_early = stopped_early
         self.mapping_file = mapping_file
-        self.layout_fields = layout_fields  # field name → expected header, for the example mapping in the report
+        self.layout_fields = layout_fields  # field name → [expected header, other names], for an example mapping
         self.table = table
 
 

@@ -14,6 +14,14 @@ from typing import Any
 from ingest.common.findings import FIRST_ROWS, Finding, Rejected, as_dicts, dedupe, summarise
 from ingest.common.normalize import header_key
 
+LAYOUT_JA = {"energy_monthly": "月次（メーターごとの列）", "energy_monthly_long": "月次（1行1メーター）",
+             "energy_interval": "30分・60分値", "kyoiku_kikan": "教育機関一覧", "kokyo_shisetsu_v1": "公共施設一覧（旧版）",
+             "kokyo_shisetsu_v2": "公共施設一覧", "analytics_export": "アクセス解析の書き出し",
+             "combined_log": "Webサーバーのログ"}
+LAYOUT_EN = {"energy_monthly": "monthly (a column per meter)", "energy_monthly_long": "monthly (a row per meter)",
+             "energy_interval": "30/60-minute readings", "kyoiku_kikan": "school list (教育機関一覧)",
+             "kokyo_shisetsu_v1": "public facility list, old edition", "kokyo_shisetsu_v2": "public facility list",
+             "analytics_export": "analytics export", "combined_log": "web server log"}
 KIND_JA = {"certificates": "証明書交付件数", "web_access": "ホームページアクセス", "gis": "統合型GIS利用",
            "energy": "施設エネルギー", "indicator_reports": "指標実績報告"}
 PII_JA = {"my_number": "マイナンバー（個人番号）", "phone": "電話番号", "email": "メールアドレス", "ip": "IPアドレス"}
@@ -70,6 +78,10 @@ KINDS: list[Kind] = [
     Kind("unit_power", r"^unit (\S+) is a power", "単位 {0} は電力（kW）です。30分・60分ごとの値でないと電力量（kWh）に換算できません",
          "unit {0} is a power: only 30- or 60-minute readings can become energy (kWh)"),
     Kind("unknown_unit", r"^unknown unit; known units: (.+)$", "知らない単位です（使える単位: {0}）",
+         "unknown unit (known units: {0})"),
+    Kind("unknown_value", r"^wrong type or value: unknown value; allowed: (.+)$", "使えない値です（使える値: {0}）",
+         "unknown value (allowed: {0})"),
+    Kind("unknown_unit", r"^wrong type or value: unknown unit; known units: (.+)$", "知らない単位です（使える単位: {0}）",
          "unknown unit (known units: {0})"),
     Kind("wrong_value", r"^wrong type or value: (.+)$", "値の形式が正しくありません（{ja0}）", "wrong type or value ({0})"),
     Kind("pii", r"^PII: (\w+)$", "個人情報と思われる値（{pii_ja}）があります", "looks like personal data ({pii_en})"),
@@ -147,7 +159,7 @@ def group(findings: list[Finding], counts: dict[tuple[str, str | None], int] | N
         code, ja, en = classify(reason)
         # PII kinds and parse details stay apart (a phone and a My Number are two things to fix).
         detail = reason if code in {"pii", "wrong_value", "not_allowed", "other", "above_maximum", "unknown_unit",
-                                    "unit_meter", "unit_power"} else ""
+                                    "unit_meter", "unit_power", "unknown_value"} else ""
         key = (code, column, detail)
         keyed[(reason, column)] = key
         if key not in problems:
@@ -214,26 +226,32 @@ def _match_pattern(file_name: str) -> str:
     return f"{base}.{suffix}" if dot else base
 
 
-def _guess(label: str, found: list[str]) -> str | None:
-    keys = {header_key(h): h for h in found}
-    if header_key(label) in keys:
-        return keys[header_key(label)]
-    close = difflib.get_close_matches(header_key(label), list(keys), n=1, cutoff=0.5)
-    return keys[close[0]] if close else None
+def _similarity(names: list[str], header: str) -> float:
+    """How much a header looks like one of a field's accepted names (1.0: the same name)."""
+    key = header_key(header)
+    return max(difflib.SequenceMatcher(None, header_key(name), key).ratio() for name in names)
 
 
 def example_mapping(file_name: str, kind: str, error: Rejected, found: list[str] | None) -> str:
     """A mapping file to start from: each stored column beside the header in this file that seems to be it."""
     fields = error.layout_fields or {}
+    headers = [h for h in (found or []) if h and not h.startswith("（")]
     lines = [f"# 列の対応表 / column mapping for {file_name} (docs/mappings.md)",
              f'match = ["{_match_pattern(file_name)}"]']
     if error.table:
         lines.append(f'table = "{error.table}"')
     lines += ["", "[columns]   # 取り込み先の列 = \"このファイルの見出し\" / lake column = \"header in your file\""]
-    for name, label in fields.items():
-        guess = _guess(label, found or [])
-        value = guess if guess is not None else "？"
-        lines.append(f'{name} = "{value}"   # {label}')
+    pairs = sorted(((_similarity(names, header), index, name, header) for index, (name, names) in
+                    enumerate(fields.items()) for header in headers), key=lambda p: (-p[0], p[1]))
+    guesses: dict[str, str] = {}
+    for ratio, _, name, header in pairs:  # best pairs first: a close guess never takes another field's header
+        if ratio >= 0.6 and name not in guesses and header not in guesses.values():
+            guesses[name] = header
+    for name, names in fields.items():
+        lines.append(f'{name} = "{guesses.get(name, "？")}"   # {names[0]}')
+    unused = [h for h in headers if h not in guesses.values()]
+    if unused and len(guesses) < len(fields):
+        lines.append(f"# このファイルのほかの見出し / other headers in the file: {', '.join(unused)}")
     return "\n".join(lines) + "\n"
 
 
@@ -242,8 +260,8 @@ def _next_step(action: str, file_name: str, kind: str, settings: Any, error: Rej
     landing = f"landing/{kind}/"
     mappings_dir = Path(settings.mappings_dir) / kind if settings is not None and hasattr(settings, "mappings_dir") \
         else Path("mappings") / kind
-    stem = re.sub(r"[^0-9A-Za-z_\-\u3040-\u30ff\u4e00-\u9fff]+", "_", _match_pattern(file_name).rsplit(".", 1)[0])
-    mapping_file = error.mapping_file or str(mappings_dir / f"{stem.strip('_*') or kind}.toml")
+    stem = re.sub(r"[^A-Za-z\u3040-\u30ff\u4e00-\u9fff]+", "_", file_name.rsplit(".", 1)[0]).strip("_")
+    mapping_file = error.mapping_file or str(mappings_dir / f"{stem or kind}.toml")
     retry = f"warehouse files retry {file_name}"
     step: dict[str, Any] = {"action": action}
     if action == "add_mapping":
@@ -277,10 +295,11 @@ def _next_step(action: str, file_name: str, kind: str, settings: Any, error: Rej
                            f"public_identifier_columns = [{quoted}]\n")
     elif action == "remove_pii":
         kinds = sorted({p.pii_kind for p in problems if p.code == "pii" and p.pii_kind})
-        step["ja"] = (f"個人情報（{'、'.join(PII_JA.get(k, k) for k in kinds)}）を削除するか伏せ字にして、{landing} に置き直して"
-                      "ください。")
-        step["en"] = (f"Delete or mask the personal data ({', '.join(PII_EN.get(k, k) for k in kinds)}) and put the file "
-                      f"in {landing} again.")
+        others = any(p.code != "pii" for p in problems)
+        step["ja"] = (f"個人情報（{'、'.join(PII_JA.get(k, k) for k in kinds)}）を削除するか伏せ字にし"
+                      f"{'、上のほかの問題も直し' if others else ''}て、{landing} に置き直してください。")
+        step["en"] = (f"Delete or mask the personal data ({', '.join(PII_EN.get(k, k) for k in kinds)})"
+                      f"{', correct the other problems above,' if others else ''} and put the file in {landing} again.")
     elif action == "split_file":
         step["ja"] = f"ファイルを（月ごとなどに）分けて {landing} に置いてください。"
         step["en"] = f"Split the file (by month, say) and put the parts in {landing}."
@@ -350,8 +369,12 @@ def build_report(file_name: str, kind: str, sha256: str, error: Rejected, settin
     en.extend(_line(p, False) for p in problems)
     if error.expected_headers and (found is not None) and action in {"add_mapping", "fix_and_resend", "fix_mapping"}:
         ja.append(f"期待する見出し: {'、'.join(error.expected_headers)}")
+        for name, headers in (error.other_layouts or {}).items():
+            ja.append(f"　（または {LAYOUT_JA.get(name, name)}: {'、'.join(headers)}）")
         ja.append(f"このファイルの見出し: {'、'.join(found) if found else '（なし）'}")
         en.append(f"Expected headers: {', '.join(error.expected_headers)}")
+        for name, headers in (error.other_layouts or {}).items():
+            en.append(f"  (or {LAYOUT_EN.get(name, name)}: {', '.join(headers)})")
         en.append(f"Headers found: {', '.join(found) if found else '(none)'}")
     ja.append(f"次にすること: {step['ja']}")
     en.append(f"Next: {step['en']}")

@@ -289,7 +289,7 @@ def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> 
         if reduced:  # columns made at ingest (request path, referrer host …) are scanned in their stored form
             findings.extend(scan_frame(result.select([*reduced, "source_row_number"]), lake_allowed, ctx.headers))
         findings.extend(check_contract(result, contract, ctx, max_values))
-        tally.add(findings)
+        tally.add(_one_problem_per_cell(findings))
         if tally.total >= MAX_FINDINGS:
             stopped_early = True
             break
@@ -326,6 +326,12 @@ def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> 
     _check_lake_unique(Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, [], staging_dir),
                        contract, ctx)
     return Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, warnings + ctx.warnings, staging_dir)
+
+
+def _one_problem_per_cell(findings: list[Finding]) -> list[Finding]:
+    """A cell that could not be read is not also 'missing': drop that echo of a parse error."""
+    read_errors = {(f.row, f.column) for f in findings if f.reason != "missing required value"}
+    return [f for f in findings if f.reason != "missing required value" or (f.row, f.column) not in read_errors]
 
 
 def _check_unique(parts: dict[str, list[Path]], contract: Contract, ctx: Context) -> None:

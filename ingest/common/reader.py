@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,7 +185,7 @@ def _find_header(rows: Iterator[list[str | None]], layouts: list[Layout], option
     seen: list[list[str | None]] = []
     partial: tuple[int, int, list[str], list[str]] | None = None  # (-mapped, layout index, missing, header)
     limit = 1 if options.header_row is not None else options.header_search_rows
-    source = iter([*first, *rows]) if first else rows
+    source = itertools.chain(first, rows) if first else rows
     for row in source:
         if row and row[-1] == _NO_NEWLINE:
             row = row[:-1]
@@ -242,20 +243,20 @@ def _headers_refusal(path: Path, kind: str, layouts: list[Layout], failure: _NoH
     others = {layout.name: layout.expected_headers for layout in layouts[1:] if layout.expected_headers}
     searched = 1 if options.header_row is not None else options.header_search_rows
     return Rejected(
-        f"{path.name}{where}: no header row with the required columns of a {kind} file in the first {searched} "
+        f"{path.name}{where}: no header row with the required columns of kind {kind} in the first {searched} "
         f"lines; expected {', '.join(primary.expected_headers)}, found {', '.join(found)}.",
         [Finding(0, None, "missing or renamed required column")],
-        message_ja=(f"{path.name}{where}: 先頭{searched}行の中に、{kind} のファイルに必要な列見出しの行が見つかりません。"),
+        message_ja=(f"{path.name}{where}: 先頭{searched}行の中に、必要な列見出しの行が見つかりません。"),
         next_step="add_mapping", expected_headers=primary.expected_headers, found_headers=found,
         optional_headers=primary.optional_headers, other_layouts=others or None,
         layout_fields=_field_labels(primary), table=primary.table,
     )
 
 
-def _field_labels(layout: Layout) -> dict[str, str]:
-    """Stored fields of a layout → the header expected for each (for an example mapping)."""
-    return {spec.name: spec.label for spec in layout.fields if spec.keep
-            and not spec.name.startswith(("public_", "kyoiku_")) and spec.name != "municipality_code"}
+def _field_labels(layout: Layout) -> dict[str, list[str]]:
+    """Stored fields of a layout → the header expected for each, then its other accepted names (example mapping)."""
+    return {spec.name: [spec.label, *(a for a in spec.aliases if a != spec.label)] for spec in layout.fields
+            if spec.keep and not spec.name.startswith(("public_", "kyoiku_")) and spec.name != "municipality_code"}
 
 
 def open_table(path: Path, layouts: list[Layout], kind: str) -> RawTable:

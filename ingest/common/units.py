@@ -104,7 +104,7 @@ def to_lake_units(values: pl.Series, units: pl.Series, meters: pl.Series, minute
     for name, meter, length in combos.iter_rows():
         unit = find_unit(name)
         problem = None
-        factor: float | None = None
+        factor: float | None = 1.0  # a row with a problem keeps its value: the problem is the unit, said once
         lake_unit = name
         if unit is None:
             problem = None if name is None else f"unknown unit; known units: {known_units()}"
@@ -112,7 +112,6 @@ def to_lake_units(values: pl.Series, units: pl.Series, meters: pl.Series, minute
             lake_unit, factor = unit.lake_unit, unit.factor
             if unit.dimension == "power":
                 if length is None:
-                    factor = None
                     problem = (f"unit {unit.name} is a power: only interval readings (a value per 30 or 60 minutes) "
                                "can become energy")
                 else:

@@ -26,7 +26,8 @@ from ingest.energy.contract import (
 )
 
 METER_COLUMNS = (("electricity_kwh", "electricity", "kWh"), ("gas_m3", "gas", "m3"), ("water_m3", "water", "m3"))
-METER_PARSER = code_parser({**METER_LABELS, **{m: m for m in ("electricity", "gas", "water")}})
+METER_PARSER = code_parser({**METER_LABELS, **{m: m for m in ("electricity", "gas", "water")}},
+                           {"電気": "electricity", "ガス": "gas", "水道": "water"})
 
 
 def _declared_units(ctx) -> dict[str, str]:

@@ -16,7 +16,7 @@ def transform(frame: pl.DataFrame, ctx, findings: list[Finding]) -> pl.DataFrame
         ("event_at", "event_at", parse_datetime),
         ("staff_pseudo_id", "staff_pseudo_id", text),
         ("department_name_ja", "department_name_ja", text),
-        ("event_type", "event_type", code_parser({**EVENTS, **EVENT_ALIASES})),
+        ("event_type", "event_type", code_parser({**EVENTS, **EVENT_ALIASES}, EVENTS)),
         ("map_name_ja", "map_name_ja", text),
     ]
     result = convert(frame, specs, CONTRACT, ctx.headers, findings)
