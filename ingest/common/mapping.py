@@ -82,7 +82,7 @@ def _base_layout(spec: dict[str, Any], kind_spec: Any, where: str) -> Layout:
     if table is None:
         raise MappingError(f"{where}: say which lake table the file loads, table = one of {', '.join(tables)}")
     if table not in tables:
-        raise MappingError(f"{where}: table '{table}' is not a {kind_spec.kind} table; use one of {', '.join(tables)}")
+        raise MappingError(f"{where}: table '{table}' is not a table of kind {kind_spec.kind}; use one of {', '.join(tables)}")
     candidates = [layout for layout in kind_spec.layouts if layout.table == table]
     wanted = spec.get("layout")
     if wanted is not None:
