@@ -188,9 +188,14 @@ def load_mapping(path: Path, kind_spec: Any, source: Path) -> tuple[Layout | Non
         if not isinstance(unit, str) or find_unit(unit) is None:
             raise MappingError(f"{where}: [units] {field_name} = {unit!r} is not a unit we know; known units: "
                                f"{known_units()}")
+    contract = kind_spec.contracts[base.table]
     for column, limit in limits.items():
-        if not isinstance(limit, int | float):
-            raise MappingError(f"{where}: [limits] {column} must be a number")
+        if column not in contract.names or not isinstance(limit, int | float):
+            raise MappingError(f"{where}: [limits] {column} must be a column of {base.table} with a number")
+        ceiling = contract.column(column).max_value
+        if ceiling is not None and limit > ceiling:
+            raise MappingError(f"{where}: [limits] {column} = {limit:g} is above the lake's limit {ceiling:g}; a mapping "
+                               "can only set a tighter limit")
     public = spec.get("public_identifier_columns", [])
     if isinstance(public, str):
         public = [public]

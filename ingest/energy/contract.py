@@ -38,7 +38,8 @@ INTERVAL = Contract(
         Column("reading_start_at", "timestamp", "Start of the interval (local time, naive)."),
         Column("interval_minutes", "integer", "Interval length.", unit="minutes", accepted_values=None,
                min_value=30, max_value=60),
-        Column("usage_value", "double", "Use in the interval.", unit="usage_unit", min_value=0, max_value=1e6),
+        # Up to an area-wide total (a power company's hourly demand is ~3e7 kWh); a mapping's [limits] can be tighter.
+        Column("usage_value", "double", "Use in the interval.", unit="usage_unit", min_value=0, max_value=1e9),
         Column("usage_unit", "varchar", "Unit of usage_value (kWh, m3 or GJ; other source units are converted).",
                accepted_values=UNITS),
     ),

@@ -146,9 +146,6 @@ interval_minutes = 60
 
 [units]
 usage_value = "万kW"
-
-[limits]
-usage_value = 1e9
 """
 
 
@@ -175,8 +172,8 @@ def test_stacked_tables_picked_by_index(settings) -> None:
     assert outcome.rows_out == 24
 
 
-def test_without_the_limit_a_power_company_total_is_refused_as_implausible_naming_the_unit(settings) -> None:
-    write_mapping(settings, "energy", "juyo.toml", HOURLY_MAPPING.replace("[limits]\nusage_value = 1e9\n", ""))
+def test_a_tighter_limit_in_the_mapping_refuses_implausible_values_naming_the_unit(settings) -> None:
+    write_mapping(settings, "energy", "juyo.toml", HOURLY_MAPPING + "[limits]\nusage_value = 1e6\n")
     path = write_text(settings.landing_dir / "energy" / "juyo_20200403.csv", power_company_hourly("2020/4/3"), "cp932")
     outcome = ingest_file(settings, path, "energy", "t")
     assert outcome.status == "quarantined"
