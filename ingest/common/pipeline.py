@@ -377,6 +377,8 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
     key = list(contract.lake_unique_key)
     if not key or LINEAGE_KEY_COLUMNS & set(key) or not staged.parts:
         return
+    if contract.replace_scope is not None and set(contract.replace_scope) <= set(key):
+        return  # a clash needs the same scope values: replaced, or refused as a partial overlap, before this
     lake_dir = Path(ctx.settings.lake_dir)
     try:
         manifest = lake.read_manifest(lake_dir)
