@@ -42,6 +42,41 @@ TEXTS: dict[str, tuple[str, str]] = {
         "- Load real data: drop the departments' files into `landing/` and run `warehouse refresh`\n\n"
         "Once published, just reload this page (no restart needed)."),
     ),
+    # no data yet (a published warehouse without files of some kind)
+    "no_data_yet_title": ("まだデータがありません", "No data yet"),
+    "no_data_yet_body": (
+        ("このページに表示するデータがまだありません。各課から届いたファイルを次のフォルダーに置いて "
+         "`warehouse refresh` を実行すると（毎月の定期実行でも）取り込まれ、ここに表示されます。\n\n{folders}\n\n"
+         "置けるファイルの形式と列名、取り込めなかったときの確認方法は README（{readme}）の "
+         "「Where data lives」と docs/architecture.md の「Landing files」にあります。"),
+        ("There is nothing to show here yet. Put the files the departments send into the folder(s) below and run "
+         "`warehouse refresh` (the monthly job does it too); they will appear here.\n\n{folders}\n\n"
+         "Which file formats and headers are accepted, and what to do when a file is refused: README "
+         "({readme}), \"Where data lives\", and docs/architecture.md, \"Landing files\"."),
+    ),
+    "no_data_home_body": (
+        ("この公開版は、まだ各課のファイルを1つも取り込んでいません。計画の35施策・41指標はすべて"
+         "「データなし」として表示しています。各課から届いたファイルを種類ごとに次のフォルダーに置いて "
+         "`warehouse refresh` を実行すると（毎月の定期実行でも）取り込まれます。\n\n{folders}\n\n"
+         "置けるファイルの形式と列名、取り込めなかったときの確認方法は README（{readme}）の "
+         "「Where data lives」と docs/architecture.md の「Landing files」にあります。"),
+        ("This published version holds no department files yet: the plan's 35 measures and 41 indicators are all "
+         "shown as \"No data\". Put the files the departments send into the folder for their kind and run "
+         "`warehouse refresh` (the monthly job does it too).\n\n{folders}\n\n"
+         "Which file formats and headers are accepted, and what to do when a file is refused: README "
+         "({readme}), \"Where data lives\", and docs/architecture.md, \"Landing files\"."),
+    ),
+    "kind_certificates": ("証明書の交付件数（月ごとの CSV・Excel）", "certificate issuances (monthly CSV or Excel)"),
+    "kind_web_access": ("ホームページのアクセス（アクセス解析の CSV、またはアクセスログ）",
+                        "website access (analytics CSV export, or server access logs)"),
+    "kind_gis": ("統合型GISの利用ログ（月ごとの CSV）", "integrated GIS usage log (monthly CSV)"),
+    "kind_energy": ("施設のエネルギー使用量と施設一覧（Excel・CSV）", "facility energy readings and facility list (Excel, CSV)"),
+    "kind_indicator_reports": ("各課の指標の年次実績報告（Excel）", "departments' yearly indicator reports (Excel)"),
+    # data quality warnings (mart_data_quality_warnings)
+    "quality_warnings": ("データの注意", "Data warnings"),
+    "quality_warnings_none": ("注意が必要なデータはありません。", "No data needs attention."),
+    "quality_warnings_count": ("{n}件の注意があります（公開は止めていません）。",
+                               "{n} warning(s); the publish was not held back."),
     # pages
     "page_overview": ("計画の概要", "Plan overview"),
     "page_indicator": ("指標の詳細", "Indicator detail"),

@@ -70,6 +70,15 @@ def quality_by_table(run: Runner, catalog: Catalog) -> dict[str, bool]:
     return {str(r["table_name"]): bool(r["passed"]) for r in frame.to_dicts()}
 
 
+def data_quality_warnings(run: Runner, catalog: Catalog) -> pl.DataFrame:
+    """mart_data_quality_warnings: data the build kept but someone should look at (warnings first)."""
+    if not catalog.has("mart_data_quality_warnings"):
+        return pl.DataFrame()
+    return run("select warning_code, severity, source_table, subject, row_count, first_date, last_date, file_count, "
+               "example_file_name, message_ja, message_en from main.mart_data_quality_warnings "
+               "order by severity = 'info', warning_code, source_table, subject", None)
+
+
 def quality_results(run: Runner, catalog: Catalog) -> pl.DataFrame:
     """Every quality expectation checked before the published file went live."""
     if not catalog.has("meta.quality_results"):

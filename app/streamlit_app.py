@@ -13,7 +13,7 @@ import streamlit as st
 from app import connection, queries
 from app.formatting import fiscal_year_label, format_date
 from app.i18n import t
-from app.ui import CTX_KEY, PageContext
+from app.ui import CTX_KEY, PageContext, has_any_data, no_data_yet
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 
@@ -77,6 +77,8 @@ def header(c: PageContext) -> None:
     published_text = format_date(str(published)[:10], c.lang) if published else "—"
     st.caption(f"{c.t('published_version')}: `{version}` ・ {c.t('published_at')}: {published_text} ・ "
                f"{c.t('data_through')}: {format_date(through, c.lang)} ・ {quality}")
+    if has_any_data(c) is False:  # published from no files at all: say how to add them, on every page
+        no_data_yet(c, whole_warehouse=True)
 
 
 def navigation(lang: str) -> st.navigation:

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -62,9 +63,49 @@ def safe(c: PageContext, query: Callable[..., Any], *args: Any, default: Any = N
         return pl.DataFrame() if default is None else default
 
 
+# The landing folders (docs/architecture.md, "Landing files"), in the order the departments know them.
+LANDING_KINDS: tuple[str, ...] = ("certificates", "web_access", "gis", "energy", "indicator_reports")
+# Lake table -> the landing kind whose files fill it.
+TABLE_KINDS: dict[str, str] = {
+    "certificate_issuances": "certificates", "web_page_views_daily": "web_access", "web_access_log": "web_access",
+    "gis_events": "gis", "energy_readings_monthly": "energy", "energy_readings_interval": "energy",
+    "facilities": "energy", "indicator_reports": "indicator_reports",
+}
+# Mart -> the landing kinds its rows come from (a mart without rows means: no file of these kinds yet).
+MART_KINDS: dict[str, tuple[str, ...]] = {
+    "mart_certificate_channel_shift": ("certificates",),
+    "mart_web_access_monthly": ("web_access",),
+    "mart_gis_usage_monthly": ("gis",),
+    "mart_facility_energy_monthly": ("energy",),
+    "mart_kpi_indicator_progress_monthly": ("certificates", "web_access", "gis"),
+    "mart_kpi_indicator_progress": LANDING_KINDS,
+}
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def has_any_data(c: PageContext) -> bool | None:
+    """True when any lake table has rows in the published file, False for a warehouse built from no files,
+    None when the file does not say (no meta.source_load_status)."""
+    frame = c.freshness
+    if frame.is_empty() or "rows_loaded" not in frame.columns:
+        return None
+    return int(frame["rows_loaded"].fill_null(0).sum()) > 0
+
+
+def no_data_yet(c: PageContext, kinds: Iterable[str] = LANDING_KINDS, whole_warehouse: bool = False) -> None:
+    """'No data yet', with the landing folders to put files in and where the file formats are described."""
+    folders = "\n".join(f"- `{c.settings.landing_dir / kind}/` — {c.t('kind_' + kind)}" for kind in kinds)
+    body = "no_data_home_body" if whole_warehouse else "no_data_yet_body"
+    st.info(f"### {c.t('no_data_yet_title')}\n\n" + c.t(body, folders=folders, readme=README))
+
+
 def not_published(c: PageContext, table: str) -> None:
-    """Say plainly that a dataset is not in the published file yet."""
-    st.info(c.t("not_published", table=table))
+    """Say plainly why a dataset shows nothing: no file of its kind yet (an empty mart), or not in this file."""
+    if c.catalog.has(table) and table in MART_KINDS:
+        if has_any_data(c) is not False:  # a warehouse without any file already says so above every page
+            no_data_yet(c, MART_KINDS[table])
+    else:
+        st.info(c.t("not_published", table=table))
 
 
 def chart_block(c: PageContext, chart: Any, table: pl.DataFrame, summary: str, key: str) -> None:

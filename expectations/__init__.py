@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws a progress bar per expectation on stderr
+# GX draws a "Calculating Metrics" progress bar per suite on stderr. It passes disable=False to tqdm explicitly,
+# so TQDM_DISABLE alone does not stop it: run_gates also turns GX's own progress_bars setting off.
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def verbose_requested() -> bool:
+    """True when WAREHOUSE_VERBOSE is set to something other than '', 0, false or no (`warehouse --verbose`)."""
+    return os.environ.get("WAREHOUSE_VERBOSE", "").strip().lower() not in {"", "0", "false", "no", "off"}
 
 
 @dataclass
@@ -25,6 +32,11 @@ class GateResult:
     @property
     def failed(self) -> int:
         return sum(1 for row in self.rows if not row["success"])
+
+    @property
+    def warnings(self) -> list[dict[str, object]]:
+        """Rows that passed with a warning (severity 'warn'): worth a look, never a reason to stop a publish."""
+        return [row for row in self.rows if row.get("severity") == "warn"]
 
     @property
     def passed(self) -> int:
@@ -84,12 +96,23 @@ def _validate(datasource, gx, suite_name: str, table_name: str, expectations: li
         })
 
 
-def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None) -> GateResult:
+def _quiet_context(gx, verbose: bool):
+    """An ephemeral GX context that draws no progress bars unless verbose."""
+    context = gx.get_context(mode="ephemeral")
+    if not verbose:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None, verbose: bool | None = None) -> GateResult:
     """Run every suite against the tables of db_path (read-only) and the golden-record checks.
 
     raw_files limits the raw suites to the rows of the given file versions (lake table → sha256 list): a
     refresh gates what arrived in this run, since older lake files passed these suites when they arrived.
-    None validates every raw row.
+    None validates every raw row. verbose (default: WAREHOUSE_VERBOSE) lets great-expectations draw its
+    progress bars; otherwise the gates print nothing.
     """
     import great_expectations as gx
 
@@ -98,7 +121,7 @@ def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None) -> G
     from warehouse.database import connect_read_only
 
     result = GateResult()
-    context = gx.get_context(mode="ephemeral")
+    context = _quiet_context(gx, verbose_requested() if verbose is None else verbose)
     datasource = context.data_sources.add_pandas("warehouse")
     with connect_read_only(db_path) as con:
         for suite_name, table_name, expectations in raw_suites():
@@ -110,7 +133,10 @@ def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None) -> G
         for suite_name, table_name, expectations in mart_suites():
             frame = con.sql(f"select * from {table_name}").df()
             _validate(datasource, gx, suite_name, table_name, expectations, frame, 0, result)
-        for name, passed, message in golden_record_checks(con):
+        for check in golden_record_checks(con):
+            name, passed, message = check[:3]
+            severity = check[3] if len(check) > 3 else "error"
             result.rows.append({"suite_name": "golden_records", "table_name": name.split(":")[0],
-                                "expectation": name, "success": bool(passed), "details": message})
+                                "expectation": name, "success": bool(passed), "details": message,
+                                "severity": severity})
     return result

@@ -164,8 +164,12 @@ def _table1_check(con: duckdb.DuckDBPyConnection) -> tuple[str, bool, str]:
     return name, True, "AA 1, A 68, B 6, C 0, その他 1, 合計 76"
 
 
-def _homepage_baseline_check(con: duckdb.DuckDBPyConnection) -> tuple[str, bool, str]:
-    """When a full FY2015 of web data exists, M13-1's recomputed baseline equals the plan's 2,578,895."""
+def _homepage_baseline_check(con: duckdb.DuckDBPyConnection) -> tuple[str, bool, str, str]:
+    """When a full FY2015 of web data exists, M13-1's recomputed baseline should equal the plan's 2,578,895.
+
+    A warning, not a gate: the ward's own FY2015 export may legitimately count differently from the figure
+    printed in the plan (other pages, another analytics tool), and a valid file must never stop a publish.
+    The KPI model tests (tests/models/kpi) still prove on known data that the computation reproduces it."""
     rows = con.sql(
         f"""
         select max(baseline_actual_value), bool_or(baseline_matches_plan)
@@ -176,11 +180,12 @@ def _homepage_baseline_check(con: duckdb.DuckDBPyConnection) -> tuple[str, bool,
     name = f"{KPI_MART}: M13-1 FY2015 homepage accesses = 2,578,895"
     baseline, matches = rows[0] if rows else (None, None)
     if matches is None:
-        return name, True, "no complete FY2015 of web data in this build; golden record not applicable"
+        return name, True, "no complete FY2015 of web data in this build; golden record not applicable", "error"
     if not matches or round(baseline) != PLAN_FY2015_HOMEPAGE_ACCESSES:
-        return name, False, (f"FY2015 page views total {baseline:,.0f}, the plan states "
-                             f"{PLAN_FY2015_HOMEPAGE_ACCESSES:,}; check the FY2015 web extracts")
-    return name, True, f"FY2015 total {baseline:,.0f} equals the plan"
+        return name, True, (f"warning: FY2015 page views total {baseline:,.0f}, the plan states "
+                            f"{PLAN_FY2015_HOMEPAGE_ACCESSES:,}; check that the FY2015 web extracts are complete "
+                            f"(published anyway)"), "warn"
+    return name, True, f"FY2015 total {baseline:,.0f} equals the plan", "error"
 
 
 def _stale_after_days() -> int:
@@ -191,14 +196,16 @@ def _stale_after_days() -> int:
 
 
 def golden_record_checks(con: duckdb.DuckDBPyConnection,
-                         stale_after_days: int | None = None) -> list[tuple[str, bool, str]]:
-    """(name, passed, message) for the checks that need SQL across rows; names start with the table."""
+                         stale_after_days: int | None = None) -> list[tuple]:
+    """(name, passed, message, severity) for the checks that need SQL across rows; names start with the table.
+
+    severity 'warn' marks a check whose finding is reported (passed stays True) but never stops a publish."""
     days = _stale_after_days() if stale_after_days is None else stale_after_days
-    return [
+    checks = [
         _rows_per_year_check(con, KPI_MART, "indicator_id", INDICATOR_COUNT, "indicators"),
         _rows_per_year_check(con, MEASURE_MART, "measure_id", MEASURE_COUNT, "measures"),
         _freshness_check(con, days),
         _table1_check(con),
         _homepage_baseline_check(con),
     ]
-
+    return [check if len(check) == 4 else (*check, "error") for check in checks]

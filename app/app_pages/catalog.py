@@ -47,8 +47,9 @@ def render() -> None:
     st.title(c.t("page_catalog"))
     docs = load_dbt_docs(c.settings.docs_dir)
     tables = safe(c, lambda run, catalog: queries.dataset_comments(run))
-    tab_data, tab_runs, tab_quality, tab_fresh = st.tabs(
-        [c.t("datasets"), c.t("refresh_runs"), c.t("quality_results"), c.t("source_freshness")])
+    tab_data, tab_runs, tab_quality, tab_warnings, tab_fresh = st.tabs(
+        [c.t("datasets"), c.t("refresh_runs"), c.t("quality_results"), c.t("quality_warnings"),
+         c.t("source_freshness")])
     with tab_data:
         if tables.is_empty():
             st.info(c.t("no_rows"))
@@ -92,6 +93,20 @@ def render() -> None:
             passed = int(quality["success"].sum())
             st.metric(c.t("quality_results"), f"{passed} / {quality.height}")
             st.dataframe(quality.to_pandas(), hide_index=True, width="stretch", key="cat_quality")
+    with tab_warnings:
+        warnings = safe(c, queries.data_quality_warnings)
+        if warnings.is_empty():
+            st.success(c.t("quality_warnings_none"))
+        else:
+            serious = warnings.filter(pl.col("severity") == "warning").height
+            st.caption(c.t("quality_warnings_count", n=serious))
+            message = "message_en" if c.lang == "en" else "message_ja"
+            for row in warnings.filter(pl.col("severity") == "warning").to_dicts():
+                st.warning(f"{row[message]}（{row['source_table']}: {row['row_count']:,} rows, "
+                           f"{format_date(row['first_date'], c.lang)} – {format_date(row['last_date'], c.lang)}, "
+                           f"{row['example_file_name']}）", icon="⚠️")
+            shown = warnings.drop("message_en" if c.lang != "en" else "message_ja")
+            st.dataframe(shown.to_pandas(), hide_index=True, width="stretch", key="cat_warnings")
     with tab_fresh:
         if c.freshness.is_empty():
             st.info(c.t("no_rows"))

@@ -175,7 +175,8 @@ def test_expectation_suites_and_golden_records_pass(built: Path) -> None:
     finally:
         con.close()
     assert failures == []
-    assert [(name, passed) for name, passed, _ in checks if not passed] == []
+    assert [(name, passed) for name, passed, _, _ in checks if not passed] == []
+    assert [(name, message) for name, _, message, severity in checks if severity == "warn"] == []
     assert len(checks) == 5
 
 
