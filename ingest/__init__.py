@@ -88,7 +88,7 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[d
         return outcome, manifest
     spec = KINDS[kind]
     loaded_at = now_utc()
-    ctx = Context(path=path, sha256=sha256, kind=kind, today=today or date.today(), loaded_at=loaded_at,
+    ctx = Context(path=path, sha256=sha256, kind=kind, today=today or settings.as_of_date, loaded_at=loaded_at,
                   salt=_salt(settings), settings=settings)
     staging = settings.build_dir / "ingest_staging" / sha256[:16]
     shutil.rmtree(staging, ignore_errors=True)

@@ -220,7 +220,7 @@ def stage_file(
         return _stage(spec, ctx, staging_dir, chunk_rows)
     except Rejected:
         raise
-    except Exception as error:  # noqa: BLE001 — one bad file must never stop everyone's month
+    except Exception as error:
         name = type(error).__name__
         detail = f" ({error.strerror})" if isinstance(error, OSError) and error.strerror else ""
         raise Rejected(

@@ -62,8 +62,8 @@ def common_log_lines() -> list[str]:
         'ws1.example.ne.jp - - [01/Apr/2020:09:00:01 +0900] "GET /index.html HTTP/1.1" 200 5120',
         'p1234-ipad01.tokyo.ocn.ne.jp - - [01/Apr/2020:09:00:02 +0900] "GET /kurashi/ HTTP/1.1" 200 8101',
         'p1234-ipad01.tokyo.ocn.ne.jp - - [01/Apr/2020:09:00:02 +0900] "GET /img/logo.png HTTP/1.1" 304 -',
-        'host-03-1234-5678.isp.example.jp - frank [01/Apr/2020:09:01:10 +0900] "GET /kosodate/index.html?x=1 HTTP/1.1" '
-        '200 4402',
+        ('host-03-1234-5678.isp.example.jp - frank [01/Apr/2020:09:01:10 +0900] '
+         '"GET /kosodate/index.html?x=1 HTTP/1.1" 200 4402'),
         '192.0.2.10 - - [01/Apr/2020:09:02:00 +0900] "POST /form HTTP/1.1" 302 -',
         '2001:db8::1 - - [01/Apr/2020:09:03:00 +0900] "GET /robots.txt HTTP/1.1" 404 209',
     ]
@@ -72,10 +72,10 @@ def common_log_lines() -> list[str]:
 def nginx_main_lines() -> list[str]:
     """nginx's default "main" format: combined plus a trailing "$http_x_forwarded_for"."""
     return [
-        '203.0.113.5 - - [01/Apr/2020:10:00:00 +0900] "GET / HTTP/1.1" 200 612 "-" "Mozilla/5.0 (Windows NT 10.0; '
-        'Win64; x64)" "198.51.100.7, 10.0.0.3"',
-        '203.0.113.6 - - [01/Apr/2020:10:00:01 +0900] "GET /news/ HTTP/1.1" 200 1024 "https://www.google.com/search?q=x" '
-        '"Mozilla/5.0 (iPhone; CPU iPhone OS 13_3 like Mac OS X) Mobile/15E148" "-"',
+        ('203.0.113.5 - - [01/Apr/2020:10:00:00 +0900] "GET / HTTP/1.1" 200 612 "-" "Mozilla/5.0 (Windows NT 10.0; '
+         'Win64; x64)" "198.51.100.7, 10.0.0.3"'),
+        ('203.0.113.6 - - [01/Apr/2020:10:00:01 +0900] "GET /news/ HTTP/1.1" 200 1024 '
+         '"https://www.google.com/search?q=x" "Mozilla/5.0 (iPhone; CPU iPhone OS 13_3 like Mac OS X) Mobile/15E148" "-"'),
         '203.0.113.7 - - [01/Apr/2020:10:00:02 +0900] "GET /sitemap.xml HTTP/1.1" 200 99 "-" "Googlebot/2.1" "-"',
     ]
 

@@ -12,7 +12,13 @@ import pytest
 
 from tests.conftest import run_warehouse
 from tests.ingest.conftest import certificate_rows, write_csv
-from tests.ingest.shapes import common_log_lines, kokyo_shisetsu_rows, my_number_like_ids, power_company_hourly, write_text
+from tests.ingest.shapes import (
+    common_log_lines,
+    kokyo_shisetsu_rows,
+    my_number_like_ids,
+    power_company_hourly,
+    write_text,
+)
 from tests.ingest.test_real_shapes import HOURLY_MAPPING
 
 pytestmark = pytest.mark.slow
