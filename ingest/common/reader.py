@@ -228,7 +228,8 @@ def _headers_refusal(path: Path, kind: str, layouts: list[Layout], failure: _NoH
             f"expected {', '.join(layout.expected_headers)}, found {', '.join(found)}.",
             [Finding(0, labels.get(name, name), "missing or renamed required column") for name in missing],
             message_ja=(f"{path.name}{where}: 必要な列 {'、'.join(missing_labels)} が見つからないか、見出しが違います。"),
-            next_step="add_mapping", expected_headers=layout.expected_headers, found_headers=found,
+            next_step="fix_mapping" if layout.source else "add_mapping", mapping_file=layout.source,
+            expected_headers=layout.expected_headers, found_headers=found,
             optional_headers=layout.optional_headers, layout_fields=_field_labels(layout), table=layout.table,
         )
     non_blank = [r for r in failure.seen if not _is_blank(r)]
@@ -247,7 +248,8 @@ def _headers_refusal(path: Path, kind: str, layouts: list[Layout], failure: _NoH
         f"lines; expected {', '.join(primary.expected_headers)}, found {', '.join(found)}.",
         [Finding(0, None, "missing or renamed required column")],
         message_ja=(f"{path.name}{where}: 先頭{searched}行の中に、必要な列見出しの行が見つかりません。"),
-        next_step="add_mapping", expected_headers=primary.expected_headers, found_headers=found,
+        next_step="fix_mapping" if primary.source else "add_mapping", mapping_file=primary.source,
+        expected_headers=primary.expected_headers, found_headers=found,
         optional_headers=primary.optional_headers, other_layouts=others or None,
         layout_fields=_field_labels(primary), table=primary.table,
     )

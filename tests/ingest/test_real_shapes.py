@@ -429,3 +429,20 @@ def test_a_key_already_loaded_by_a_file_this_one_does_not_replace_is_refused(set
         (2, "duplicate key across files (already loaded from a_2020-04.csv, row 2)")]
     assert lake_snapshot(settings) == before
     assert report_of(outcome)["problems"][0]["kind"] == "duplicate_across_files"
+
+
+def test_a_mapping_whose_headers_do_not_fit_points_at_that_mapping(settings) -> None:
+    mapping = write_mapping(settings, "gis", "vendor.toml",
+                            'match = ["oplog_*.csv"]\n[columns]\nevent_at = ["操作日", "操作時刻"]\n')
+    rows = [["日付", "時刻", "職員ID", "所属", "操作", "地図名"], ["2020-04-01", "09:00", "S1", "IT推進課", "ログイン", ""]]
+    path = write_csv(settings.landing_dir / "gis" / "oplog_2020-04.csv", rows)
+    outcome = ingest_file(settings, path, "gis", "t")
+    report = report_of(outcome)
+    assert report["next_step"]["action"] == "fix_mapping" and report["next_step"]["mapping_file"] == str(mapping)
+    assert "操作日" in report["message_ja"] and "日付" in report["message_ja"]
+    mapping.write_text('match = ["oplog_*.csv"]\n[columns]\nevent_at = ["日付", "時刻"]\n', encoding="utf-8")
+    again = write_csv(settings.landing_dir / "gis" / "oplog_2020-04.csv", rows)
+    outcome = ingest_file(settings, again, "gis", "t2")
+    assert outcome.status == "loaded", outcome.message
+    frame = read_table(settings, "gis_events")
+    assert frame["event_at"].to_list() == [datetime(2020, 4, 1, 9, 0)]
