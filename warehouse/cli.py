@@ -203,7 +203,8 @@ def _settings(create: bool = False) -> Settings:
             for line in report.repairs:
                 out.console.print(f"[yellow]repaired[/]: {line}")
             for line in report.problems:
-                click.echo(f"warehouse: problem in {home}: {line}", err=True) if not out.as_json else None
+                if not out.as_json:
+                    click.echo(f"warehouse: problem in {home}: {line}", err=True)
     return settings
 
 
@@ -412,6 +413,113 @@ def export(out: Output) -> None:
     payload = result.to_dict() if hasattr(result, "to_dict") else result
     out.console.print(f"open data written: {payload}")
     out.emit_json(payload)
+
+
+@main.group(invoke_without_command=True)
+@pass_output
+@click.pass_context
+def files(ctx: click.Context, out: Output) -> None:
+    """Every file version in the lake and in quarantine (name, kind, months, rows, loaded when, by which run)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from warehouse.files import list_files
+
+    entries = list_files(_settings())
+    out.emit_json([entry.to_dict() for entry in entries])
+    if out.as_json:
+        return
+    table = Table(title=f"{len(entries)} file version(s)")
+    for column in ("file", "kind", "status", "months", "rows", "loaded at", "run", "sha256", "note"):
+        table.add_column(column, overflow="fold")
+    colours = {"live": "green", "replaced": "dim", "set_aside": "yellow", "removed": "yellow", "quarantined": "red"}
+    for entry in entries:
+        months = (entry.months[0] if len(entry.months) == 1 else
+                  f"{entry.months[0]} → {entry.months[-1]} ({len(entry.months)})" if entry.months else "—")
+        table.add_row(entry.name, entry.kind, f"[{colours.get(entry.status, 'white')}]{entry.status}[/]", months,
+                      f"{entry.rows:,}", entry.loaded_at or "—", entry.run_id or "—", entry.sha256[:12], entry.note[:160])
+    Console().print(table)
+
+
+def _locked(action):
+    """Run an operator action under the refresh lock; exit 75 when a refresh holds it, 1 on FilesError."""
+    from warehouse.files import FilesError
+    from warehouse.refresh import RefreshLocked, refresh_lock
+
+    settings = _settings()
+    try:
+        with refresh_lock(settings):
+            return action(settings)
+    except RefreshLocked as exc:
+        click.echo(f"warehouse: {exc}", err=True)
+        sys.exit(75)
+    except FilesError as exc:
+        click.echo(f"warehouse: {exc}", err=True)
+        sys.exit(1)
+
+
+@files.command("remove")
+@click.argument("name_or_sha")
+@click.option("--reason", default="", help="Why (recorded in the manifest and the run ledger).")
+@pass_output
+def files_remove(out: Output, name_or_sha: str, reason: str) -> None:
+    """Take one file version out of the lake (by file name or SHA-256 prefix); the next refresh publishes without it."""
+    from warehouse.files import remove
+
+    row = _locked(lambda settings: remove(settings, name_or_sha, reason))
+    message = (f"removed {row['file_name']} ({row['sha256'][:12]}, {row['rows_out']:,} rows, "
+               f"{', '.join(row['fiscal_months'])}); run `warehouse refresh` to publish without it")
+    out.console.print(f"[yellow]{message}[/]")
+    out.emit_json({"file": row["file_name"], "sha256": row["sha256"], "status": "removed", "message": message})
+
+
+@files.command("retry")
+@click.argument("name_or_sha")
+@pass_output
+def files_retry(out: Output, name_or_sha: str) -> None:
+    """Read a quarantined file again after its mapping or a setting was fixed (or re-admit a set-aside one)."""
+    from warehouse.files import retry
+    from warehouse.ledger import new_run_id
+    from warehouse.refresh import as_of_date
+
+    result = _locked(lambda settings: retry(settings, name_or_sha, new_run_id(), as_of_date()))
+    colour = "red" if result["status"] == "quarantined" else "green"
+    out.console.print(f"[{colour}]{result['status']}[/]: {result['message']}")
+    if result["status"] != "quarantined":
+        out.console.print("run `warehouse refresh` to publish it")
+    out.emit_json(result)
+    sys.exit(3 if result["status"] == "quarantined" else 0)
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Restore damaged lake files from the archive, set aside what cannot be "
+                                             "restored, move stray files aside, rebuild a lost manifest.")
+@pass_output
+def verify(out: Output, repair: bool) -> None:
+    """Check every lake file against the checksum recorded when it was written (and repair with --repair)."""
+    from warehouse.ledger import new_run_id
+    from warehouse.refresh import as_of_date
+    from warehouse.verify import record_result, repair_lake, verify_lake
+
+    def run(settings: Settings):
+        result = (repair_lake(settings, new_run_id(), today=as_of_date(), rebuild=True) if repair
+                  else verify_lake(settings))
+        record_result(settings, result)
+        return result
+
+    result = _locked(run)
+    out.emit_json(result.to_dict())
+    out.console.print(("[green]" if result.ok else "[red]") + result.summary() + "[/]")
+    for issue in result.issues:
+        out.console.print(f"  {issue.problem}: {issue.detail}" + (f" (file {issue.file_name})" if issue.file_name else ""))
+    for line in result.repaired:
+        out.console.print(f"  repaired: {line}")
+    for item in result.set_aside:
+        out.console.print(f"  [yellow]set aside[/] {item['file_name']}: {item['reason']}")
+    if not result.ok and not repair:
+        click.echo("warehouse verify: the lake has problems; `warehouse verify --repair` repairs what it can "
+                   "(nothing is deleted)", err=True)
+        sys.exit(1)
+    sys.exit(3 if result.set_aside else 0)
 
 
 if __name__ == "__main__":

@@ -128,8 +128,9 @@ def _restore_sources(settings: Settings, row: dict[str, Any]) -> list[Path]:
     archived = settings.archive_dir / row["sha256"][:2] / row["sha256"]
     if archived.is_dir():
         candidates.extend(sorted(archived.iterdir()))
-    if row.get("path"):
-        candidates.append(Path(row["path"]))
+    landing = settings.landing_dir / row["kind"]
+    if landing.is_dir():  # the department's copy, if it is still in this home's landing folder
+        candidates.extend(sorted(landing.rglob(row["file_name"])))
     return [path for path in dict.fromkeys(candidates) if path.is_file() and lake.file_sha256(path) == row["sha256"]]
 
 
