@@ -31,6 +31,15 @@ KINDS: dict[str, KindSpec] = {
 }
 CONTRACTS: dict[str, Contract] = {table: contract for spec in KINDS.values() for table, contract in spec.contracts.items()}
 SUFFIXES = {".csv", ".tsv", ".txt", ".log", ".xlsx"}
+# Names that say a copy is still in progress or that belong to another tool: never read, never refused.
+IN_PROGRESS_SUFFIXES = {".part", ".partial", ".tmp", ".crdownload", ".filepart", ".swp", ".done", ".download"}
+UNSUPPORTED_ADVICE = {
+    ".xls": "save it as .xlsx (Excel: ファイル → 名前を付けて保存 → Excel ブック) and send it again",
+    ".xlsm": "save it as .xlsx without macros and send it again",
+    ".gz": "unpack it (gunzip) and drop the unpacked file",
+    ".zip": "unpack it and drop the files inside",
+    ".json": "export it as CSV (UTF-8 or Shift_JIS) and send it again",
+}
 
 __all__ = [
     "CONTRACTS", "KINDS", "FileOutcome", "IngestReport", "ingest_file", "ingest_landing", "render_dbt_sources",
@@ -180,6 +189,33 @@ def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chun
     return outcome
 
 
+def _ignored(path: Path) -> bool:
+    return path.name.startswith((".", "~$")) or path.suffix.lower() in IN_PROGRESS_SUFFIXES
+
+
+def unreadable_landing_files(settings: Any) -> list[tuple[str, Path]]:
+    """(kind, path) of landing files of a type ingest does not read (an .xls, a rotated log .1, a .gz)."""
+    found = []
+    for kind in KINDS:
+        folder = settings.landing_dir / kind
+        if folder.is_dir():
+            found.extend((kind, path) for path in sorted(folder.rglob("*"))
+                         if path.is_file() and path.suffix.lower() not in SUFFIXES and not _ignored(path)
+                         and ".done" not in path.suffixes)
+    return found
+
+
+def _refuse_type(settings: Any, kind: str, path: Path) -> FileOutcome:
+    suffix = path.suffix.lower()
+    advice = UNSUPPORTED_ADVICE.get(suffix, "send it as CSV (.csv, .tsv, .txt), a log (.log) or Excel (.xlsx)")
+    sha256 = lake.file_sha256(path)
+    outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="quarantined")
+    error = Rejected(f"{path.name}: ingest does not read '{suffix or 'no extension'}' files; {advice}.",
+                     [Finding(0, None, f"file type not read ({suffix or 'no extension'})")])
+    _quarantine(settings, path, sha256, kind, error, outcome)
+    return outcome
+
+
 def landing_files(settings: Any) -> list[tuple[str, Path]]:
     """(kind, path) of every landing file ingest reads, in a stable order. Names that say a copy is in
     progress (`.part`, `.tmp`, `.crdownload`, Excel's `~$` lock files, hidden files) are never read."""
@@ -188,8 +224,7 @@ def landing_files(settings: Any) -> list[tuple[str, Path]]:
         folder = settings.landing_dir / kind
         if folder.is_dir():
             found.extend((kind, path) for path in sorted(folder.rglob("*"))
-                         if path.is_file() and path.suffix.lower() in SUFFIXES
-                         and not path.name.startswith((".", "~$")))
+                         if path.is_file() and path.suffix.lower() in SUFFIXES and not _ignored(path))
     return found
 
 
@@ -201,6 +236,9 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     files = landing_files(settings)
     index = _index(manifest)
     settle = settle_seconds(settings)
+    for kind, path in unreadable_landing_files(settings):
+        if is_settled(path, settle):
+            report.files.append(_refuse_type(settings, kind, path))
     for done, (kind, path) in enumerate(files):
         if progress:
             progress(f"ingest {kind}/{path.name}", done, len(files))
