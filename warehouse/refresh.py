@@ -347,6 +347,7 @@ class Refresh:
                                        as_of_date=self.as_of.isoformat())
         self.full_rebuild = full_rebuild
         self.set_aside: list[dict[str, str]] = []
+        self.warnings: list[str] = []
         self.log = ledger.run_logger(settings, self.record.run_id)
 
     @contextlib.contextmanager
@@ -473,6 +474,11 @@ class Refresh:
         kill_point("refresh.after_dbt_build")
         for table, values in status.items():
             self.record.sources.setdefault(table, {})["rows_in_warehouse"] = int(values["rows_loaded"])
+        newest = max((v["data_through_date"] for v in status.values() if v["data_through_date"]), default=None)
+        if newest is not None and newest > self.as_of:
+            self.warnings.append(
+                f"the as-of date {self.as_of} is before the newest data in the lake ({newest}): months after it are "
+                "kept but not counted in the fiscal year in progress; check WAREHOUSE_AS_OF_DATE")
 
         docs_out = self.settings.build_dir / f"{self.record.run_id}.docs"
         with self.step("dbt_docs", "dbt docs generate (the data catalog)"):
@@ -516,7 +522,8 @@ class Refresh:
         return 3 if quarantined or self.set_aside else 0
 
     def _problems_note(self, quarantined: int) -> str:
-        note = f"; {quarantined} file(s) quarantined (see quarantine/)" if quarantined else ""
+        note = "".join(f"; warning: {warning}" for warning in self.warnings)
+        note += f"; {quarantined} file(s) quarantined (see quarantine/)" if quarantined else ""
         if self.set_aside:
             note += (f"; {len(self.set_aside)} file version(s) set aside and not published: "
                      + "; ".join(f"{item['file_name']}: {item['reason']}" for item in self.set_aside)
