@@ -325,6 +325,10 @@ def status(out: Output) -> None:
                         str(item["files"]), str(item["last_file"] or "—"), str(item["data_through_date"] or "—"),
                         "yes" if item["is_fresh"] else "[red]no[/]")
     out.console.print(sources)
+    checked = report.get("lake_verify")
+    if checked:
+        colour = "green" if checked.get("ok") and not checked.get("set_aside") else "yellow"
+        out.console.print(f"[{colour}]{checked.get('summary')}[/] (checked {checked.get('at')})")
     runs = Table(title="last runs")
     for column in ("run", "kind", "status", "seconds", "message"):
         runs.add_column(column)

@@ -123,7 +123,15 @@ def collect_status(settings: Settings, last_runs: int = 10, home: database.HomeR
         "sources": _source_summary(settings, stale_after, today),
         "runs": runs,
         "quarantine": _quarantine(settings),
+        "lake_verify": _last_verify(settings),
     }
+
+
+def _last_verify(settings: Settings) -> dict[str, object] | None:
+    """The last lake verification (every refresh starts with one; `warehouse verify` too)."""
+    from warehouse.verify import last_result
+
+    return last_result(settings)
 
 
 def _served_file(settings: Settings, check: database.HomeReport) -> dict[str, object]:

@@ -123,6 +123,8 @@ def test_a_damaged_lake_file_is_restored_from_its_archived_original(home: Path, 
     assert part.read_bytes() == original, "restored byte for byte"
     assert _marts(home) == before
     assert any("restored" in line for line in record["lake"]["repaired"])
+    status = json.loads(run_warehouse(home, "--json", "status", check=True).stdout)
+    assert status["lake_verify"]["ok"] and any("restored" in line for line in status["lake_verify"]["repaired"])
 
 
 def test_a_damaged_lake_file_without_any_original_is_set_aside_never_silently_lost(home: Path):
