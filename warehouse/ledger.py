@@ -93,6 +93,10 @@ def record_repair(settings: Settings, repairs: list[str], problems: list[str]) -
                        message="; ".join([*repairs, *(f"not repaired: {p}" for p in problems)]))
     if problems:
         record.failed_step = "check_home"
+        if not repairs:  # the same unrepairable problem seen by every command: record it once
+            last = read_all(settings)[-1:]
+            if last and last[0].get("kind") == "repair" and last[0].get("message") == record.message:
+                return
     try:
         append(settings, record)
     except OSError:  # a full disk must not turn a repair into a crash; the repair itself is done
