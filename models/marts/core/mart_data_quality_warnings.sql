@@ -104,11 +104,40 @@ unknown_indicators as (
 ),
 {% endfor %}
 
+indicator_reports_outside as (
+
+    -- a report for a fiscal year that starts after as_of_date, or before FY2015
+    select
+        case when report_start_date > {{ as_of_date() }} then 'dated_after_as_of_date' else 'dated_before_fy2015' end
+            as warning_code,
+        case when report_start_date > {{ as_of_date() }} then 'warning' else 'info' end as severity,
+        'indicator_reports' as source_table,
+        cast(null as {{ dbt.type_string() }}) as subject,
+        count(*) as row_count,
+        min(report_start_date) as first_date,
+        max(report_start_date) as last_date,
+        count(distinct source_file_name) as file_count,
+        min(source_file_name) as example_file_name
+    from (
+        select
+            cast({{ dbt.concat(["cast(fiscal_year as " ~ dbt.type_string() ~ ")", "'-04-01'"]) }} as date)
+                as report_start_date,
+            source_file_name
+        from reports
+    ) as report_years
+    where report_start_date > {{ as_of_date() }}
+        or report_start_date < {{ calendar_default_start() }}
+    group by 1, 2
+
+),
+
 unioned as (
 
     select * from unregistered_facilities
     union all
     select * from unknown_indicators
+    union all
+    select * from indicator_reports_outside
     {%- for table, model, date_column in dated_tables %}
     union all
     select * from {{ table }}_outside
