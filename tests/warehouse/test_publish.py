@@ -112,3 +112,33 @@ def test_reader_in_another_process_keeps_reading_during_publish(settings, tmp_pa
     assert hashlib.sha256(database.list_versions(settings)[0].read_bytes()).hexdigest() == before
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
         assert con.sql("select value from meta.marker").fetchall()[0][0] == 2
+
+
+def test_a_failed_publish_keeps_the_served_version_and_leaves_no_half_release(settings):
+    import errno
+
+    database.publish(settings, _build(settings, "20260101T000000Z-aaaaaa", 1), "20260101T000000Z-aaaaaa")
+
+    def disk_full(db_path: Path, target: Path) -> None:
+        target.mkdir()
+        (target / "part.csv").write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        database.publish(settings, _build(settings, "20260201T000000Z-bbbbbb", 2), "20260201T000000Z-bbbbbb",
+                         export=disk_full)
+    assert _marker(settings.published_path) == 1
+    assert [p.name for p in settings.releases_dir.iterdir()] == ["warehouse-20260101T000000Z-aaaaaa"]
+    assert [p.name for p in database.list_versions(settings)] == ["warehouse-20260101T000000Z-aaaaaa.duckdb"]
+    assert database.check_home(settings).repairs == []
+
+
+def test_published_file_is_reached_through_links_into_one_release(settings):
+    database.publish(settings, _build(settings, "20260101T000000Z-aaaaaa", 1), "20260101T000000Z-aaaaaa")
+    release = settings.releases_dir / "warehouse-20260101T000000Z-aaaaaa"
+    assert settings.published_path.resolve() == (release / "warehouse.duckdb").resolve()
+    assert settings.docs_dir.resolve() == (release / "docs").resolve()
+    assert settings.open_dir.resolve() == (release / "open").resolve()
+    assert database.current_version(settings)["version_id"] == release.name
+    kept = database.list_versions(settings)[0]
+    assert kept.stat().st_ino != settings.published_path.stat().st_ino
