@@ -313,13 +313,13 @@ def write_meta(build_path: Path, record: ledger.RunRecord, history: list[dict[st
             )
         con.execute(
             "create or replace table meta.quality_results (run_id varchar, suite_name varchar, "
-            "table_name varchar, expectation varchar, success boolean, details varchar)"
+            "table_name varchar, expectation varchar, success boolean, details varchar, severity varchar)"
         )
         for row in quality_rows:
             con.execute(
-                "insert into meta.quality_results values (?, ?, ?, ?, ?, ?)",
+                "insert into meta.quality_results values (?, ?, ?, ?, ?, ?, ?)",
                 [record.run_id, row["suite_name"], row["table_name"], row["expectation"], row["success"],
-                 row.get("details", "")],
+                 row.get("details", ""), row.get("severity", "error")],
             )
         con.execute(
             "create or replace table meta.warehouse_version as select ? as version_id, ? as run_id, "
@@ -332,7 +332,7 @@ def write_meta(build_path: Path, record: ledger.RunRecord, history: list[dict[st
         con.execute(f"comment on table meta.refresh_runs is 'One row per refresh run up to and including the run "
                     f"that built this file ({record.run_id}).'")
         con.execute("comment on table meta.quality_results is 'One row per quality expectation checked on this "
-                    "file before it was published.'")
+                    "file before it was published (severity error blocks the publish; warning is only reported).'")
 
 
 class Refresh:
