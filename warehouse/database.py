@@ -716,9 +716,12 @@ def _heal(settings: Settings, apply: bool, full: bool) -> HomeReport:
             lambda: _migrate_old_layout(settings))
         if not apply:
             return report
-    if apply:
-        restored = _restore_half_swapped_open(settings)
-        report.repairs.extend(restored)
+    if settings.releases_dir.is_dir():
+        for folder in settings.releases_dir.iterdir():
+            if folder.is_dir() and not (folder / "open").exists() and any(folder.glob(".open.old-*")):
+                fix(f"{folder.name}: open/ was moved aside by an interrupted export",
+                    lambda: _restore_half_swapped_open(settings))
+                break
     # `current`: must name a complete release
     folder = current_release(settings)
     if folder is not None and not _is_complete(folder):
@@ -751,6 +754,12 @@ def _heal(settings: Settings, apply: bool, full: bool) -> HomeReport:
             if not (path.is_symlink() and os.readlink(path) == target):
                 fix(f"{name} does not point at {target}", lambda: ensure_links(settings))
                 break
+    folder = current_release(settings)
+    if folder is not None:
+        for name, remedy in (("docs", "`warehouse refresh --full-rebuild` writes them again"),
+                             ("open", "`warehouse export` writes it again")):
+            if not (folder / name).is_dir():
+                report.problems.append(f"{folder.name}: {name}/ is missing from the served release; {remedy}")
     # the served file: stat-level every time, checksum and open when asked (status, rollback) or on mismatch
     folder = current_release(settings)
     if folder is not None and _is_complete(folder):

@@ -312,6 +312,18 @@ def test_kill_during_rollback(point: str, reference: Path, base_marts: dict[str,
     assert marts(home) == base_marts, "the version before is served whole"
 
 
+@pytest.mark.parametrize("point", ["open_data.after_dataset", "open_data.before_swap", "open_data.between_renames"])
+def test_kill_during_warehouse_export(point: str, reference: Path, tmp_path: Path) -> None:
+    """`warehouse export` rewrites the served release's open/: killed anywhere, open/ is whole afterwards."""
+    home = copy_home(reference, tmp_path / "home")
+    killed_run(home, ["export"], point)
+    status = run_warehouse(home, "status", "--json")
+    assert status.returncode == 0, status.stdout[-2000:] + status.stderr[-2000:]
+    assert_one_version(home)
+    assert stray_files(home) == []
+    assert run_warehouse(home, "export").returncode == 0
+
+
 def test_killed_between_swap_and_pointer_cannot_disagree(snapshot: Path, tmp_path: Path) -> None:
     """The issue's half state (new file served, pointer naming the old one) has no moment to exist: the served
     file and published.json are both reached through `current`, switched by one rename."""
