@@ -193,7 +193,7 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                 con.execute(
                     f"create or replace table raw.{table} as "
                     "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
-                    [[str(path) for path in files]],
+                    [[database.file_pattern(path) for path in files]],
                 )
             else:
                 declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
@@ -377,7 +377,11 @@ class Refresh:
                 except OSError as exc:
                     raise RefreshFailed("check_home", f"{type(exc).__name__}: {exc}") from exc
                 kill_point("refresh.after_running_record")
-                exit_code = self._run_locked(build_path)
+                try:
+                    exit_code = self._run_locked(build_path)
+                finally:  # scratch space of ingest and of lake repairs: only ever touched under the lock
+                    for scratch in ("ingest_staging", "restore_staging"):
+                        shutil.rmtree(self.settings.build_dir / scratch, ignore_errors=True)
         except RefreshLocked as exc:
             self.record.status, self.record.failed_step, self.record.message = "failed", "lock", str(exc)
             exit_code = 75

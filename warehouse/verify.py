@@ -160,7 +160,7 @@ def _restore(settings: Settings, row: dict[str, Any], today: date) -> str | None
             final = settings.lake_dir / part["parquet"]
             final.parent.mkdir(parents=True, exist_ok=True)
             temp = final.with_name(final.name + ".restore-tmp")
-            frame = pl.read_parquet([str(p) for p in staged.parts[month]])
+            frame = pl.read_parquet([str(p) for p in staged.parts[month]], glob=False)
             # keep the original lineage (loaded_at) so the restored part equals what was lost
             original_loaded_at = row.get("loaded_at")
             if original_loaded_at is not None and "loaded_at" in frame.columns:
@@ -220,14 +220,14 @@ def rebuild_manifest(settings: Settings) -> tuple[list[dict[str, Any]], list[str
         table, month = path.parts[-3], path.parts[-2].removeprefix("fiscal_month=")
         if table not in CONTRACTS:
             continue
-        facts = (pl.scan_parquet(path).select(pl.col("source_file_sha256").first(), pl.col("source_file_name").first(),
+        facts = (pl.scan_parquet(path, glob=False).select(pl.col("source_file_sha256").first(), pl.col("source_file_name").first(),
                                               pl.col("loaded_at").min(), pl.len().alias("rows")).collect().row(0))
         sha, name, loaded_at, count = facts
         contract = CONTRACTS[table]
         scope: list[str] | None = None
         if contract.replace_scope is not None:
             if contract.replace_scope:
-                scope = sorted(pl.scan_parquet(path).select(pl.concat_str(
+                scope = sorted(pl.scan_parquet(path, glob=False).select(pl.concat_str(
                     [pl.col(c).cast(pl.String) for c in contract.replace_scope], separator="|").alias("s"))
                     .unique().collect()["s"].cast(pl.String).to_list())
             else:
@@ -279,6 +279,7 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
         rebuilt = verify_lake(settings)
         rebuilt.repaired = report.repaired
         report = rebuilt
+    _remove_temp_files(settings, report)
     rows = lake.read_manifest(lake_dir)
     changed = False
     by_version: dict[str, list[LakeIssue]] = {}
@@ -320,6 +321,17 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
                 path.unlink()
                 report.repaired.append(f"removed {part['parquet']} (replaced by a newer file, left by an interrupted load)")
     return report
+
+
+def _remove_temp_files(settings: Settings, report: VerifyReport) -> None:
+    """Temp files of a write that never reached its rename (a kill): never data, safe to remove under the lock."""
+    for folder in (settings.lake_dir, settings.archive_dir, settings.quarantine_dir):
+        if not folder.exists():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and (".tmp-" in path.name or path.name.endswith(".restore-tmp")):
+                path.unlink()
+                report.repaired.append(f"removed {path.relative_to(settings.home)} (a write interrupted before it finished)")
 
 
 def record_result(settings: Settings, report: VerifyReport) -> None:

@@ -76,7 +76,7 @@ def _rows_of(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 def read_manifest_file(path: Path) -> list[dict[str, Any]]:
     """Rows of one manifest file (the current or the kept previous copy); raises on an unreadable file."""
-    return _rows_of(pl.read_parquet(path))
+    return _rows_of(pl.read_parquet(path, glob=False))
 
 
 def read_manifest(lake_dir: Path) -> list[dict[str, Any]]:

@@ -341,7 +341,7 @@ def _check_unique(parts: dict[str, list[Path]], contract: Contract, ctx: Context
     files = [str(p) for paths in parts.values() for p in paths]
     key = list(contract.unique_key)
     grouped = (
-        pl.scan_parquet(files)
+        pl.scan_parquet(files, glob=False)
         .group_by(key)
         .agg(pl.col("source_row_number").min().alias("first"), pl.col("source_row_number").max().alias("last"),
              pl.len().alias("n"))
@@ -395,8 +395,8 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
     existing = [path for path in existing if path.exists()]
     if not existing:
         return
-    new = pl.scan_parquet([str(p) for paths in staged.parts.values() for p in paths]).select([*key, "source_row_number"])
-    old = pl.scan_parquet([str(p) for p in existing]).select(
+    new = pl.scan_parquet([str(p) for paths in staged.parts.values() for p in paths], glob=False).select([*key, "source_row_number"])
+    old = pl.scan_parquet([str(p) for p in existing], glob=False).select(
         [*key, pl.col("source_file_name").alias("old_file"), pl.col("source_row_number").alias("old_row")])
     clashes = new.join(old, on=key, how="inner", nulls_equal=True).sort("source_row_number").collect()
     if not clashes.height:
@@ -430,7 +430,7 @@ def _scopes(parts: dict[str, list[Path]], contract: Contract) -> dict[str, list[
     result = {}
     for month, paths in parts.items():
         values = (
-            pl.scan_parquet([str(p) for p in paths])
+            pl.scan_parquet([str(p) for p in paths], glob=False)
             .select(pl.concat_str([pl.col(c).cast(pl.String) for c in contract.replace_scope], separator="|")
                     .alias("scope"))
             .unique()
@@ -474,6 +474,8 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
     not list (verify moves them aside; the landing file is read again); after it, the lake is complete."""
     lake_dir: Path = settings.lake_dir
     replaced = plan_replacement(manifest, staged, ctx.path)
+    if not (lake_dir / lake.MANIFEST_NAME).exists():  # a new lake: its (empty) index exists before any data
+        lake.write_manifest(lake_dir, manifest)
     archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name)
     kill_point("ingest.after_archive")
     new_parts = []
@@ -482,7 +484,7 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
         final = lake_dir / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(final.name + f".tmp-{os.getpid()}")
-        pl.scan_parquet([str(p) for p in paths]).sink_parquet(temp)
+        pl.scan_parquet([str(p) for p in paths], glob=False).sink_parquet(temp)
         durable.replace(temp, final)
         new_parts.append({
             "table": staged.table, "fiscal_month": month, "rows": staged.rows[month], "parquet": relative,

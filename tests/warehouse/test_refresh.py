@@ -103,18 +103,20 @@ def _project_copy(tmp_path: Path) -> Path:
 
 
 def test_failed_quality_gate_keeps_the_last_good_warehouse(demo_home_copy: Path, tmp_path: Path):
-    """A golden record fails (the plan's FY2015 homepage baseline mistyped in the seed): nothing is published."""
+    """A golden record fails (one of the previous plan's grades mistyped in the seed, so Table 1 no longer
+    reads as printed): nothing is published."""
     project = _project_copy(tmp_path)
-    seed = project / "seeds" / "plan_indicators.csv"
-    text = seed.read_text(encoding="utf-8")
-    assert ",2578895," in text
-    seed.write_text(text.replace(",2578895,", ",2578896,", 1), encoding="utf-8")
+    seed = project / "seeds" / "previous_plan_projects.csv"
+    lines = seed.read_text(encoding="utf-8").splitlines(keepends=True)
+    graded_a = next(i for i, line in enumerate(lines) if ",A," in line)
+    lines[graded_a] = lines[graded_a].replace(",A,", ",B,", 1)
+    seed.write_text("".join(lines), encoding="utf-8")
     before = _sha(demo_home_copy / "warehouse.duckdb")
     completed = run_warehouse(demo_home_copy, "--json", "refresh", WAREHOUSE_DBT_PROJECT_DIR=str(project))
     assert completed.returncode == 1, completed.stdout[-2000:]
     record = json.loads(completed.stdout)
     assert record["failed_step"] == "quality_gates"
-    assert "quality checks failed" in record["message"] and "M13-1 FY2015 homepage" in record["message"]
+    assert "quality checks failed" in record["message"] and "mart_previous_plan_evaluation" in record["message"]
     assert _sha(demo_home_copy / "warehouse.duckdb") == before
 
 
