@@ -394,9 +394,6 @@ def test_home_path_with_quote_comment_and_japanese(reference: Path, tmp_path: Pa
     assert stray_files(home) == []
 
 
-@pytest.mark.xfail(reason="the lake manifest and parts are read with polars, which treats the path as a glob "
-                          "(ingest/common/lake.py, warehouse/verify.py, ingest/common/pipeline.py: pass glob=False)",
-                   strict=False)
 def test_refresh_in_a_home_path_with_quote_comment_and_japanese(pending: Path, reference: Path,
                                                                  tmp_path: Path) -> None:
     home = copy_home(pending, tmp_path / WEIRD / "home")
