@@ -52,6 +52,8 @@ def _set_option(name: str):
             return
         if name == "home":
             os.environ["WAREHOUSE_HOME"] = str(Path(str(value)).expanduser().resolve())
+        elif name == "verbose":
+            os.environ["WAREHOUSE_VERBOSE"] = "1"
         else:
             setattr(out, name, True)
             _quiet_libraries(out)
@@ -69,6 +71,8 @@ def _common_options() -> list[click.Option]:
                      help="Print the result as JSON on stdout (for scripts)."),
         click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_option("debug"),
                      help="Show the traceback of an unexpected error."),
+        click.Option(["--verbose"], is_flag=True, expose_value=False, callback=_set_option("verbose"),
+                     help="Let the quality gates draw their progress bars."),
     ]
 
 
@@ -125,21 +129,8 @@ def _write_error_log(exc: BaseException) -> Path:
 
 
 def _quiet_libraries(out: Output) -> None:
-    """No progress bars from libraries (great-expectations draws tqdm bars); --quiet: no warnings or logs either."""
-    try:
-        import tqdm.std
-
-        if not getattr(tqdm.std.tqdm.__init__, "_warehouse_silenced", False):
-            original = tqdm.std.tqdm.__init__
-
-            def silenced(self, *args, **kwargs):
-                kwargs["disable"] = True
-                original(self, *args, **kwargs)
-
-            silenced._warehouse_silenced = True  # type: ignore[attr-defined]
-            tqdm.std.tqdm.__init__ = silenced
-    except ImportError:
-        pass
+    """--quiet and --json: no library warnings or logs on the terminal (the gates' progress bars are off unless
+    --verbose: expectations.run_gates)."""
     if out.quiet or out.as_json:
         import logging
         import warnings
@@ -155,11 +146,14 @@ def _quiet_libraries(out: Output) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (for scripts).")
 @click.option("--debug", is_flag=True, envvar="WAREHOUSE_DEBUG", help="Show the traceback of an unexpected error.")
+@click.option("--verbose", is_flag=True, help="Let the quality gates draw their progress bars.")
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, quiet: bool, as_json: bool, debug: bool) -> None:
+def main(ctx: click.Context, home: Path | None, quiet: bool, as_json: bool, debug: bool, verbose: bool) -> None:
     """Analytics warehouse for Itabashi's ICT plan (ICT推進・活用計画2020)."""
     if home is not None:
         os.environ["WAREHOUSE_HOME"] = str(home.expanduser().resolve())
+    if verbose:
+        os.environ["WAREHOUSE_VERBOSE"] = "1"
     ctx.obj = Output(quiet, as_json, debug)
     _quiet_libraries(ctx.obj)
 
@@ -217,8 +211,12 @@ def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[step]}[/] {task.description}"),
                   TimeElapsedColumn(), console=out.console, transient=True) as progress:
         task = progress.add_task("starting", step="refresh")
+        steps: list[str] = []
 
         def report(step: str, message: str) -> None:
+            if not steps or steps[-1] != step:  # one line per step; the spinner shows progress within it
+                steps.append(step)
+                progress.console.print(f"[bold]{step}[/] {message}")
             progress.update(task, description=message, step=step)
 
         outcome = Refresh(settings, progress=report, kind=kind, full_rebuild=full_rebuild).run()
