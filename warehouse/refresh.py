@@ -352,6 +352,7 @@ class Refresh:
 
     @contextlib.contextmanager
     def step(self, name: str, message: str) -> Iterator[None]:
+        self._current_step = name
         self.progress(name, message)
         self.log.info("step %s: %s", name, message)
         started = time.perf_counter()
@@ -497,9 +498,9 @@ class Refresh:
             from expectations import run_gates
 
             gate = run_gates(build_path, raw_files=self._files_of_this_run(report))
-            self.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
             if gate.failed:
-                raise RefreshFailed("quality_gates", gate.summary())
+                gate = self._gate_setting_aside_failing_files(build_path, report, gate)
+            self.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
 
         # Publish: one release folder (file, docs, open data) switched in by one rename (warehouse/database.py).
         kill_point("publish.start")
@@ -547,14 +548,13 @@ class Refresh:
         self.set_aside.extend(result.set_aside)
         self.record.lake = {"summary": result.summary(), "repaired": result.repaired, "set_aside": result.set_aside}
 
-    def _load_raw(self, build_path: Path) -> dict[str, dict[str, object]]:
-        return load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
+    def _load_raw(self, build_path: Path, exclude: set[str] = frozenset()) -> dict[str, dict[str, object]]:
+        self._build_path = build_path
+        return load_raw(self.settings, build_path, open_quarantine_by_table(self.settings), exclude=exclude)
 
     def _build_setting_aside_failing_files(self, build_path: Path) -> None:
         """dbt build; if a rule fails, set aside the file versions that make it fail and build again."""
-        from ingest.common import lake
         from warehouse import attribution
-        from warehouse.verify import set_aside
 
         try:
             run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
@@ -562,50 +562,90 @@ class Refresh:
         except DbtFailed as failure:
             first = failure
         target_manifest = self.settings.dbt_dir / "target" / "manifest.json"
-        failing = [uid for uid, _, _ in first.failures]
-        tables = attribution.upstream_raw_tables(target_manifest, failing)
+        tables = attribution.upstream_raw_tables(target_manifest, [uid for uid, _, _ in first.failures])
+        rules = "; ".join(attribution.describe_rule(target_manifest, uid, message)
+                          for uid, _, message in first.failures[:3])
+
+        def passes(excluded: set[str]) -> bool:
+            self._load_raw(build_path, excluded)
+            try:
+                run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+                return True
+            except DbtFailed:
+                return False
+
+        if not self._set_aside_culprits(tables, rules, passes):
+            raise first
+        run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+
+    def _gate_setting_aside_failing_files(self, build_path: Path, report, gate):
+        """A quality gate failed: if files new since the published version make it fail, set them aside,
+        rebuild and gate again; otherwise the gate stops the publish as before."""
+        from expectations import run_gates
+
+        failing = [row for row in gate.rows if not row["success"]]
+        lake_tables = set(raw_source_columns(self.settings))
+        failing_tables = {str(row["table_name"]) for row in failing}
+        tables = failing_tables if failing_tables <= lake_tables else lake_tables  # a mart: any table may feed it
+        rules = "; ".join(f"the quality check '{row['expectation']}' on {row['table_name']} failed "
+                          f"({str(row.get('details', ''))[:200]})" for row in failing[:3])
+        this_run = self._files_of_this_run(report)
+
+        def gated(excluded: set[str]):
+            files = {table: [sha for sha in shas if sha not in excluded] for table, shas in this_run.items()}
+            return run_gates(build_path, raw_files=files)
+
+        def passes(excluded: set[str]) -> bool:
+            self._load_raw(build_path, excluded)
+            try:
+                run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+            except DbtFailed:
+                return False
+            return not gated(excluded).failed
+
+        if not self._set_aside_culprits(tables, rules, passes):
+            raise RefreshFailed("quality_gates", gate.summary())
+        run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+        final = gated({item["sha256"] for item in self.set_aside})
+        if final.failed:
+            raise RefreshFailed("quality_gates", final.summary())
+        return final
+
+    def _set_aside_culprits(self, tables: set[str], rules: str, passes) -> bool:
+        """Find the new file versions (feeding `tables`) without which `passes`; set them aside with the rule in
+        words and reload the raw tables from what is left. False when the files are not the cause."""
+        from ingest.common import lake
+        from warehouse import attribution
+        from warehouse.verify import set_aside
+
         rows = lake.read_manifest(self.settings.lake_dir)
         published = attribution.published_versions(self.settings, tables) or set()
         suspects = [row["sha256"] for row in sorted(rows, key=lambda r: r["loaded_at"])
                     if row.get("status", "live") == "live" and set(row["tables"]) & tables
                     and row["sha256"] not in published]
         if not suspects:
-            raise first
-        self.progress("dbt_build", f"a build rule failed; finding which of {len(suspects)} new file(s) fail it")
-        last_failures: dict[str, list[tuple[str, str, str]]] = {}
-
-        def passes(excluded: set[str]) -> bool:
-            load_raw(self.settings, build_path, open_quarantine_by_table(self.settings), exclude=excluded)
-            try:
-                run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
-                return True
-            except DbtFailed as failure:
-                last_failures[",".join(sorted(excluded))] = failure.failures
-                return False
-
+            return False
+        self.progress(self._current_step, f"a rule failed; finding which of {len(suspects)} new file(s) fail it")
         found = attribution.isolate(suspects, passes, attribution.MAX_BUILDS)
         if found is None:
-            raise first
-        rules = "; ".join(attribution.describe_rule(target_manifest, uid, message)
-                          for uid, _, message in first.failures[:3])
+            return False
         for sha in found.culprits + found.undetermined:
             row = next(r for r in rows if r["sha256"] == sha)
             undecided = sha in found.undetermined
+            months = ", ".join(row["fiscal_months"][:6]) + ("…" if len(row["fiscal_months"]) > 6 else "")
             reason = (f"with this file in the lake {rules}"
                       + (" (one of several new files that could not be told apart within the build budget)"
                          if undecided else "")
-                      + f". Its {row['rows_out']} rows in {', '.join(row['tables'])} "
-                      f"({', '.join(row['fiscal_months'][:6])}{'…' if len(row['fiscal_months']) > 6 else ''}) "
-                      "are not published. Check the file against that rule, correct it and drop it into "
+                      + f". Its {row['rows_out']} rows in {', '.join(row['tables'])} ({months}) are not published. "
+                      "Check the file against that rule, correct it and drop it into "
                       f"landing/{row['kind']}/ again; or, if the file is right, fix the rule and run "
                       f"`warehouse files retry {row['file_name']}`.")
             set_aside(self.settings, rows, sha, reason=reason, rule=rules, run_id=self.record.run_id)
             self.set_aside.append({"file_name": row["file_name"], "sha256": sha, "reason": reason})
         lake.write_manifest(self.settings.lake_dir, rows)
         self.log.info("set aside after %s extra builds: %s", found.builds, self.set_aside)
-        # The lake now holds what passed: build once more from it, exactly as the next refresh would.
-        load_raw(self.settings, build_path, open_quarantine_by_table(self.settings))
-        run_dbt(self.settings, build_path, ["build"], self.as_of, self.log)
+        self._load_raw(self._build_path)  # the lake now holds what passed: build from it as the next run would
+        return True
 
     def _export_open_data(self, db_path: Path, target: Path) -> None:
         """The open-data export of the new file into its release folder (before the switch).
