@@ -34,7 +34,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(BIN)/ruff check warehouse ingest app expectations bench tests
+	$(BIN)/ruff check warehouse ingest app expectations bench demo_data tests
 
 bench-small: setup
 	$(BIN)/python -m bench.run --profile small

@@ -1,11 +1,12 @@
 """The dashboard's one door to the published warehouse: the analysts' SQL sandbox, one per published file.
 
-The sandbox (warehouse.sql.Sandbox: read-only, external access off, schemas main/seeds/meta only) is cached per
+The sandbox (warehouse.serving.sandbox.Sandbox: read-only, external access off, schemas main/seeds/meta only) is cached per
 (inode, mtime) of warehouse.duckdb, so a newly published version is picked up on the next rerun without
 restarting Streamlit; sandboxes of older versions are closed before the new file is opened.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -15,8 +16,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from warehouse.settings import Settings, load_settings
-from warehouse.sql import QueryFailed, QueryRefused, Sandbox
+from warehouse.platform.settings import Settings, load_settings
+from warehouse.serving.sandbox import QueryFailed, QueryRefused, Sandbox
 
 __all__ = ["QueryFailed", "QueryRefused", "Runner", "make_runner", "published_file_key", "published_version_info",
            "settings"]
@@ -44,10 +45,9 @@ def published_file_key(path: Path) -> tuple[int, int] | None:
 
 
 def _close_quietly(sandbox: Sandbox) -> None:
-    try:
+    """Closing a stale connection must never break a page."""
+    with contextlib.suppress(Exception):
         sandbox.close()
-    except Exception:  # noqa: BLE001 - closing a stale connection must never break a page
-        pass
 
 
 @st.cache_resource(max_entries=1, show_spinner=False, on_release=_close_quietly)

@@ -14,7 +14,7 @@ import polars as pl
 
 Runner = Callable[[str, Sequence[Any] | None], pl.DataFrame]
 
-READABLE_SCHEMAS = ("main", "seeds", "meta")  # what warehouse.sql lets analysts (and the app) read
+READABLE_SCHEMAS = ("main", "seeds", "meta")  # what warehouse.serving.sandbox lets analysts (and the app) read
 
 
 @dataclass(frozen=True)

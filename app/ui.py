@@ -14,7 +14,7 @@ import streamlit as st
 from app.formatting import fiscal_year_label, format_date
 from app.i18n import t
 from app.queries import Catalog, Runner
-from warehouse.settings import Settings
+from warehouse.platform.settings import Settings
 
 CTX_KEY = "_dashboard_context"
 

@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from warehouse.sample_extracts import write_sample_extracts
-from warehouse.sample_extracts.common import Month, month_range
+from demo_data import write_sample_extracts
+from demo_data.common import Month, month_range
 
 LAST_HISTORY_FISCAL_YEAR = 2025  # history ends 2026-03; the "new month" of the incremental benchmark is 2026-04
 SEED = 20160201

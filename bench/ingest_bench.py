@@ -35,7 +35,7 @@ def polars_bare(landing: Path, out_dir: Path) -> dict[str, int]:
 def ours(home: Path) -> dict[str, int]:
     """Our ingest of everything in home/landing into an empty lake (what `warehouse refresh` does first)."""
     from ingest import ingest_landing
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     report = ingest_landing(load_settings(home), "bench-ingest")
     statuses: dict[str, int] = {}
@@ -51,7 +51,7 @@ def ours(home: Path) -> dict[str, int]:
 def ours_file(home: Path, path: Path, kind: str) -> dict[str, object]:
     """Our ingest of one file."""
     from ingest import ingest_file
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     outcome = ingest_file(load_settings(home), path, kind, "bench-bigfile")
     if outcome.status not in {"loaded", "replaced"}:

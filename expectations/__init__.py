@@ -118,7 +118,7 @@ def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None, verb
 
     from expectations.marts import golden_record_checks, mart_suites
     from expectations.raw_contracts import raw_suites
-    from warehouse.database import connect_read_only
+    from warehouse.platform.database import connect_read_only
 
     result = GateResult()
     context = _quiet_context(gx, verbose_requested() if verbose is None else verbose)

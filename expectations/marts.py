@@ -190,7 +190,7 @@ def _homepage_baseline_check(con: duckdb.DuckDBPyConnection) -> tuple[str, bool,
 
 def _stale_after_days() -> int:
     """stale_after_days from the settings (the same value the refresh passes to dbt)."""
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     return int(load_settings().get("refresh", "stale_after_days"))
 

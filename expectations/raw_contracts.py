@@ -16,7 +16,7 @@ def _setting_maxima(contract: Contract) -> dict[str, float]:
     names = {column.name: column.max_setting for column in contract.columns if column.max_setting}
     if not names:
         return {}
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     settings = load_settings()
     maxima: dict[str, float] = {}

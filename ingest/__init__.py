@@ -9,9 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest import certificates, energy, gis, indicator_reports, web_access
 from ingest.common import lake
-from ingest.common.contract import Contract
 from ingest.common.findings import Finding, Rejected
 from ingest.common.messages import build_report
 from ingest.common.pipeline import (
@@ -19,17 +17,13 @@ from ingest.common.pipeline import (
     Context,
     FileOutcome,
     IngestReport,
-    KindSpec,
     commit,
     now_utc,
     stage_file,
 )
 from ingest.dbt_sources import render_dbt_sources, write_dbt_sources_yaml
+from ingest.registry import CONTRACTS, KINDS
 
-KINDS: dict[str, KindSpec] = {
-    spec.kind: spec for spec in (certificates.SPEC, web_access.SPEC, gis.SPEC, energy.SPEC, indicator_reports.SPEC)
-}
-CONTRACTS: dict[str, Contract] = {table: contract for spec in KINDS.values() for table, contract in spec.contracts.items()}
 SUFFIXES = {".csv", ".tsv", ".txt", ".log", ".xlsx"}
 # Names that say a copy is still in progress or that belong to another tool: never read, never refused.
 IN_PROGRESS_SUFFIXES = {".part", ".partial", ".tmp", ".crdownload", ".filepart", ".swp", ".done", ".download"}

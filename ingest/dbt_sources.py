@@ -53,7 +53,7 @@ def _table(contract: Contract) -> dict[str, Any]:
 def render_dbt_sources(contracts: dict[str, Contract] | None = None) -> str:
     """YAML text of the `raw` source, one table per lake table, in contract order."""
     if contracts is None:
-        from ingest import CONTRACTS
+        from ingest.registry import CONTRACTS
 
         contracts = CONTRACTS
     document = {

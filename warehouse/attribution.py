@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import database
-from warehouse.settings import Settings
+from warehouse.platform import database
+from warehouse.platform.settings import Settings
 
 MAX_BUILDS = 8  # extra dbt builds one refresh may spend finding the files that fail a rule
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from warehouse.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from warehouse.platform.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 EXIT_CODES = ("Exit codes: 0 ok (or nothing new); 1 a step failed (the published warehouse is untouched) or "
               "status found a served file that is not sound; 2 unusable settings or home (one line names the "
@@ -159,7 +160,7 @@ def main(ctx: click.Context, home: Path | None, quiet: bool, as_json: bool, debu
 
 
 def _looks_like_home(path: Path) -> bool:
-    from warehouse.database import looks_like_home
+    from warehouse.platform.database import looks_like_home
 
     return looks_like_home(path)
 
@@ -171,7 +172,7 @@ def _settings(create: bool = False) -> Settings:
     create=True (refresh, demo): a new home is created, and the command says so; their check runs under the
     refresh lock inside the refresh.
     """
-    from warehouse import database
+    from warehouse.platform import database
 
     settings = load_settings()
     ctx = click.get_current_context(silent=True)
@@ -195,7 +196,7 @@ def _settings(create: bool = False) -> Settings:
         if out is not None:
             out.home_report = report
             for line in report.repairs:
-                out.console.print(f"[yellow]repaired[/]: {line}")
+                out.console.print(f"[yellow]repaired[/]: {escape(str(line))}")
             for line in report.problems:
                 if not out.as_json:
                     click.echo(f"warehouse: problem in {home}: {line}", err=True)
@@ -216,7 +217,7 @@ def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
         def report(step: str, message: str) -> None:
             if not steps or steps[-1] != step:  # one line per step; the spinner shows progress within it
                 steps.append(step)
-                progress.console.print(f"[bold]{step}[/] {message}")
+                progress.console.print(f"[bold]{step}[/] {escape(message)}")
             progress.update(task, description=message, step=step)
 
         outcome = Refresh(settings, progress=report, kind=kind, full_rebuild=full_rebuild).run()
@@ -230,13 +231,13 @@ def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
 
 def _print_run(out: Output, record: dict) -> None:
     colour = {"success": "green", "no_op": "cyan", "failed": "red"}.get(str(record["status"]), "yellow")
-    out.console.print(f"[{colour}]{record['status']}[/]: {record['message']}")
+    out.console.print(f"[{colour}]{record['status']}[/]: {escape(str(record['message']))}")
     steps = record.get("step_seconds") or {}
     if steps:
         out.console.print("  " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in steps.items()))
     for item in record.get("files") or []:
         if item.get("status") == "quarantined":
-            out.console.print(f"  [yellow]quarantined[/] {item.get('path')}: {item.get('message')}")
+            out.console.print(f"  [yellow]quarantined[/] {escape(str(item.get('path')))}: {escape(str(item.get('message')))}")
 
 
 @main.command()
@@ -254,7 +255,7 @@ def refresh(out: Output, full_rebuild: bool) -> None:
 @pass_output
 def demo(out: Output, start: str, end: str | None, seed: int) -> None:
     """Write the synthetic sample extracts into landing/, then refresh."""
-    from warehouse.sample_extracts import write_sample_extracts
+    from demo_data import write_sample_extracts
 
     settings = _settings(create=True)
     started = time.perf_counter()
@@ -308,11 +309,11 @@ def status(out: Output) -> None:
         click.echo(f"warehouse status: the served file {served['path']} is not sound: "
                    f"{served.get('error') or 'its checksum differs from the one recorded at publish'}", err=True)
     for line in check["repairs"]:
-        out.console.print(f"[yellow]repaired[/]: {line}")
+        out.console.print(f"[yellow]repaired[/]: {escape(str(line))}")
     for line in check["problems"]:
         click.echo(f"warehouse status: problem: {line}", err=True)
     for line in report["ledger_warnings"]:
-        out.console.print(f"[yellow]ledger[/]: {line}")
+        out.console.print(f"[yellow]ledger[/]: {escape(str(line))}")
     if check.get("refresh_running"):
         out.console.print("[cyan]a refresh is running[/]")
     sources = Table(title="sources")
@@ -326,12 +327,12 @@ def status(out: Output) -> None:
     checked = report.get("lake_verify")
     if checked:
         colour = "green" if checked.get("ok") and not checked.get("set_aside") else "yellow"
-        out.console.print(f"[{colour}]{checked.get('summary')}[/] (checked {checked.get('at')})")
+        out.console.print(f"[{colour}]{escape(str(checked.get('summary')))}[/] (checked {checked.get('at')})")
     runs = Table(title="last runs")
     for column in ("run", "kind", "status", "seconds", "message"):
         runs.add_column(column)
     for run in report["runs"]:
-        runs.add_row(run["run_id"], run["kind"], run["status"], f"{run['seconds']:.1f}", run["message"][:90])
+        runs.add_row(run["run_id"], run["kind"], run["status"], f"{run['seconds']:.1f}", escape(run["message"][:90]))
     out.console.print(runs)
     if report["quarantine"]:
         out.console.print(f"[yellow]{len(report['quarantine'])} file(s) in quarantine[/]: "
@@ -343,7 +344,7 @@ def status(out: Output) -> None:
 @pass_output
 def rollback(out: Output) -> None:
     """Re-publish the previous good version (verified by checksum first; a damaged one is skipped)."""
-    from warehouse import database, ledger
+    from warehouse.platform import database, ledger
 
     settings = _settings()
     record = ledger.RunRecord(run_id=ledger.new_run_id(), kind="rollback", started_at=ledger.utc_now(),
@@ -381,7 +382,7 @@ def rollback(out: Output) -> None:
 @pass_output
 def report(out: Output, fiscal_year: int, out_path: Path | None) -> None:
     """Write the yearly progress report (取り組み状況) for a fiscal year as Excel."""
-    from warehouse.report import write_yearly_report
+    from warehouse.products.report import write_yearly_report
 
     path = write_yearly_report(_settings(), fiscal_year, out_path)
     out.console.print(f"wrote {path}")
@@ -393,7 +394,7 @@ def report(out: Output, fiscal_year: int, out_path: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def sql(query: str, fmt: str) -> None:
     """Run one read-only SQL statement on the published warehouse (same sandbox as the app's console)."""
-    from warehouse.sql import sql_command
+    from warehouse.serving.sandbox import sql_command
 
     sys.exit(sql_command(_settings(), query, fmt))
 
@@ -402,8 +403,8 @@ def sql(query: str, fmt: str) -> None:
 @pass_output
 def export(out: Output) -> None:
     """Write the public datasets to open/ with disclosure control (also part of every publish)."""
-    from warehouse import database
-    from warehouse.open_data import export_open_data
+    from warehouse.platform import database
+    from warehouse.products.open_data import export_open_data
 
     settings = _settings()
     try:
@@ -437,8 +438,9 @@ def files(ctx: click.Context, out: Output) -> None:
     for entry in entries:
         months = (entry.months[0] if len(entry.months) == 1 else
                   f"{entry.months[0]} → {entry.months[-1]} ({len(entry.months)})" if entry.months else "—")
-        table.add_row(entry.name, entry.kind, f"[{colours.get(entry.status, 'white')}]{entry.status}[/]", months,
-                      f"{entry.rows:,}", entry.loaded_at or "—", entry.run_id or "—", entry.sha256[:12], entry.note[:160])
+        table.add_row(escape(entry.name), entry.kind, f"[{colours.get(entry.status, 'white')}]{entry.status}[/]",
+                      months, f"{entry.rows:,}", entry.loaded_at or "—", entry.run_id or "—", entry.sha256[:12],
+                      escape(entry.note[:160]))
     Console().print(table)
 
 
@@ -470,7 +472,7 @@ def files_remove(out: Output, name_or_sha: str, reason: str) -> None:
     row = _locked(lambda settings: remove(settings, name_or_sha, reason))
     message = (f"removed {row['file_name']} ({row['sha256'][:12]}, {row['rows_out']:,} rows, "
                f"{', '.join(row['fiscal_months'])}); run `warehouse refresh` to publish without it")
-    out.console.print(f"[yellow]{message}[/]")
+    out.console.print(f"[yellow]{escape(message)}[/]")
     out.emit_json({"file": row["file_name"], "sha256": row["sha256"], "status": "removed", "message": message})
 
 
@@ -480,12 +482,12 @@ def files_remove(out: Output, name_or_sha: str, reason: str) -> None:
 def files_retry(out: Output, name_or_sha: str) -> None:
     """Read a quarantined file again after its mapping or a setting was fixed (or re-admit a set-aside one)."""
     from warehouse.files import retry
-    from warehouse.ledger import new_run_id
+    from warehouse.platform.ledger import new_run_id
     from warehouse.refresh import as_of_date
 
     result = _locked(lambda settings: retry(settings, name_or_sha, new_run_id(), as_of_date()))
     colour = "red" if result["status"] == "quarantined" else "green"
-    out.console.print(f"[{colour}]{result['status']}[/]: {result['message']}")
+    out.console.print(f"[{colour}]{result['status']}[/]: {escape(str(result['message']))}")
     if result["status"] != "quarantined":
         out.console.print("run `warehouse refresh` to publish it")
     out.emit_json(result)
@@ -498,7 +500,7 @@ def files_retry(out: Output, name_or_sha: str) -> None:
 @pass_output
 def verify(out: Output, repair: bool) -> None:
     """Check every lake file against the checksum recorded when it was written (and repair with --repair)."""
-    from warehouse.ledger import new_run_id
+    from warehouse.platform.ledger import new_run_id
     from warehouse.refresh import as_of_date
     from warehouse.verify import record_result, repair_lake, verify_lake
 
@@ -512,11 +514,11 @@ def verify(out: Output, repair: bool) -> None:
     out.emit_json(result.to_dict())
     out.console.print(("[green]" if result.ok else "[red]") + result.summary() + "[/]")
     for issue in result.issues:
-        out.console.print(f"  {issue.problem}: {issue.detail}" + (f" (file {issue.file_name})" if issue.file_name else ""))
+        out.console.print(escape(f"  {issue.problem}: {issue.detail}" + (f" (file {issue.file_name})" if issue.file_name else "")))
     for line in result.repaired:
-        out.console.print(f"  repaired: {line}")
+        out.console.print(f"  repaired: {escape(line)}")
     for item in result.set_aside:
-        out.console.print(f"  [yellow]set aside[/] {item['file_name']}: {item['reason']}")
+        out.console.print(f"  [yellow]set aside[/] {escape(item['file_name'])}: {escape(item['reason'])}")
     if not result.ok and not repair:
         click.echo("warehouse verify: the lake has problems; `warehouse verify --repair` repairs what it can "
                    "(nothing is deleted)", err=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.common import lake
-from warehouse import durable, ledger
-from warehouse.settings import Settings
+from warehouse.platform import durable, ledger
+from warehouse.platform.settings import Settings
 
 
 class FilesError(RuntimeError):

@@ -1,7 +1,7 @@
 """The monthly KPI refresh: landing → lake → new DuckDB file → dbt build → quality gates → publish.
 
 Every step either completes or leaves the published warehouse untouched: the build happens in a separate
-file, and publishing is a single rename (warehouse/database.py).
+file, and publishing is a single rename (warehouse/platform/database.py).
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from warehouse import database, ledger
-from warehouse.faults import kill_point
-from warehouse.settings import PROJECT_ROOT, Settings
+from warehouse.platform import database, ledger
+from warehouse.platform.faults import kill_point
+from warehouse.platform.settings import PROJECT_ROOT, Settings
 
 # The column that dates each lake table's rows (for "data through" and freshness).
 DATE_COLUMNS = {
@@ -39,7 +39,7 @@ DATE_COLUMNS = {
 
 # What makes two builds identical besides the lake: the code that turns lake into marts.
 CODE_PATHS = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "expectations",
-              "warehouse/open_data.toml")
+              "warehouse/products/open_data.toml")
 
 Progress = Callable[[str, str], None]  # (step, message)
 
@@ -74,7 +74,7 @@ class RefreshOutcome:
 def as_of_date() -> date:
     """Today, unless WAREHOUSE_AS_OF_DATE pins it (tests, reproducible rebuilds); Settings.as_of_date holds
     the same value, checked once at start (an impossible date is a SettingsError naming the variable)."""
-    from warehouse.settings import as_of_date_from_env
+    from warehouse.platform.settings import as_of_date_from_env
 
     return as_of_date_from_env()
 
@@ -225,10 +225,10 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
 
 
 def load_open_data_items(con) -> None:
-    """The datasets this warehouse publishes as open data (warehouse/open_data.toml): they count toward
+    """The datasets this warehouse publishes as open data (warehouse/products/open_data.toml): they count toward
     measure 1's indicator (オープンデータの項目数). Taken from the registry, not from open/, so a build does
     not depend on what the previous export happened to write."""
-    from warehouse.open_data import load_registry
+    from warehouse.products.open_data import load_registry
 
     _, datasets = load_registry()
     con.execute("create or replace table raw.open_data_items (dataset_id varchar, source_table varchar, "
@@ -502,7 +502,7 @@ class Refresh:
                 gate = self._gate_setting_aside_failing_files(build_path, report, gate)
             self.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
 
-        # Publish: one release folder (file, docs, open data) switched in by one rename (warehouse/database.py).
+        # Publish: one release folder (file, docs, open data) switched in by one rename (warehouse/platform/database.py).
         kill_point("publish.start")
         try:
             with self.step("publish", "writing the release (file, docs, open data) and switching to it"):
@@ -586,7 +586,7 @@ class Refresh:
         failing = [row for row in gate.rows if not row["success"]]
         lake_tables = set(raw_source_columns(self.settings))
         failing_tables = {str(row["table_name"]) for row in failing}
-        tables = failing_tables if failing_tables <= lake_tables else lake_tables  # a mart: any table may feed it
+        tables = min(failing_tables, lake_tables)  # a mart: any table may feed it
         rules = "; ".join(f"the quality check '{row['expectation']}' on {row['table_name']} failed "
                           f"({str(row.get('details', ''))[:200]})" for row in failing[:3])
         this_run = self._files_of_this_run(report)
@@ -656,7 +656,7 @@ class Refresh:
         started = time.perf_counter()
         self.progress("open_data", "writing open-data exports")
         try:
-            from warehouse.open_data import export_open_data
+            from warehouse.products.open_data import export_open_data
 
             export_open_data(self.settings, db_path=db_path, target_dir=target)
         except Exception as exc:

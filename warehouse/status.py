@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from warehouse import database, ledger
-from warehouse.database import file_pattern
+from warehouse.platform import database, ledger
+from warehouse.platform.database import file_pattern
+from warehouse.platform.settings import Settings
 from warehouse.refresh import DATE_COLUMNS, as_of_date
-from warehouse.settings import Settings
 
 
 def _seconds(run: dict[str, object]) -> float:

@@ -20,8 +20,8 @@ from typing import Any
 import polars as pl
 
 from ingest.common import lake
-from warehouse import durable
-from warehouse.settings import Settings
+from warehouse.platform import durable
+from warehouse.platform.settings import Settings
 
 ORPHANS_DIR = "_orphans"
 LAST_VERIFY = "last_verify.json"
@@ -81,7 +81,7 @@ def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool) -> tupl
     elif checksums:
         try:
             pl.read_parquet_schema(path)
-        except Exception as exc:  # polars raises several kinds for a torn file
+        except Exception as exc:  # noqa: BLE001 — polars raises several kinds for a torn file
             return "damaged", f"{part['parquet']} cannot be read ({type(exc).__name__})"
     return None
 

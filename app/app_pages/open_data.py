@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from app.ui import ctx
-from warehouse.open_data import CATALOG_NAME, read_catalog
+from warehouse.products.open_data import CATALOG_NAME, read_catalog
 
 TEXT = {  # page-local strings (ja, en)
     "intro": ("公開可能なデータをCC BY 4.0で提供しています。件数が{k}未満のセルは「x」で秘匿しています。",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import connection
 from app.ui import ctx, downloads
-from warehouse.sql import QueryFailed, QueryRefused
+from warehouse.serving.sandbox import QueryFailed, QueryRefused
 
 TEXT = {  # page-local strings (ja, en)
     "intro": (("公開中のデータウェアハウスにSQL（SELECT文のみ）を実行できます。読み取り専用で、ファイルの読み書き・"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.formatting import grade_label, status_label
 from app.ui import ctx
-from warehouse import report
+from warehouse.products import report
 
 
 def render() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
-from warehouse import durable
-from warehouse.faults import kill_point
+from warehouse.platform import durable
+from warehouse.platform.faults import kill_point
 
 MANIFEST_NAME = "_manifest.parquet"
 PREVIOUS_MANIFEST_NAME = "_manifest.prev.parquet"

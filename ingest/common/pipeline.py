@@ -18,8 +18,8 @@ from ingest.common.mapping import layouts_for
 from ingest.common.normalize import find_month, header_key
 from ingest.common.pii import scan_frame
 from ingest.common.reader import RawTable, open_table
-from warehouse import durable
-from warehouse.faults import kill_point
+from warehouse.platform import durable
+from warehouse.platform.faults import kill_point
 
 CHUNK_ROWS = 100_000  # rows per batch: bounds memory whatever the file size
 MAX_FINDINGS = 200  # stop reading a file once this many problems are known

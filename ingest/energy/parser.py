@@ -159,7 +159,7 @@ def derived_facility_code(name: str) -> str:
     """Stable code for a facility listed without one (the open 教育機関一覧 leaves 学校コード empty).
 
     'school-' + the first 8 hex digits of SHA-1 of the NFKC-normalised, stripped name: the EMS extracts
-    (and the sample generator, warehouse/sample_extracts/common.stable_code) use the same rule.
+    (and the sample generator, demo_data/common.stable_code) use the same rule.
     """
     normalised = unicodedata.normalize("NFKC", name).strip()
     return "school-" + hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:8]

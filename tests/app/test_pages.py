@@ -210,8 +210,8 @@ def test_yearly_report_page_lists_all_measures(app_env: Path) -> None:
 
 
 def test_report_workbook_for_fy2020_has_all_35_measures_and_41_indicators(demo_home: Path, tmp_path: Path) -> None:
-    from warehouse.report import write_yearly_report
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
+    from warehouse.products.report import write_yearly_report
 
     out = write_yearly_report(load_settings(demo_home), 2020, tmp_path / "report.xlsx")
     sheet = openpyxl.load_workbook(out).active
@@ -230,8 +230,8 @@ def test_report_workbook_for_fy2020_has_all_35_measures_and_41_indicators(demo_h
 
 
 def test_report_on_missing_warehouse_says_what_to_do(tmp_path: Path) -> None:
-    from warehouse.report import ReportError, write_yearly_report
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
+    from warehouse.products.report import ReportError, write_yearly_report
 
     with pytest.raises(ReportError, match="warehouse demo"):
         write_yearly_report(load_settings(tmp_path / "none"), 2020)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.settings import Settings, load_settings
+from warehouse.platform.settings import Settings, load_settings
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 TODAY = None  # tests use the real date; fixture dates are in 2020

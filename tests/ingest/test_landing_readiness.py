@@ -17,7 +17,7 @@ def _statuses(report) -> dict[str, str]:
 
 def test_a_young_file_waits_and_a_done_marker_releases_it(settings, monkeypatch) -> None:
     monkeypatch.setenv("WAREHOUSE_INGEST_SETTLE_SECONDS", "3600")
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     slow = load_settings()
     path = write_csv(slow.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
@@ -32,7 +32,7 @@ def test_a_young_file_waits_and_a_done_marker_releases_it(settings, monkeypatch)
 
 def test_an_old_file_is_taken_without_a_marker(settings, monkeypatch) -> None:
     monkeypatch.setenv("WAREHOUSE_INGEST_SETTLE_SECONDS", "60")
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     slow = load_settings()
     path = write_csv(slow.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")

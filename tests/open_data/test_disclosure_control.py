@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from warehouse.open_data import grid_lines, recoverable_cells, suppress_grid, with_totals
+from warehouse.products.disclosure import grid_lines, recoverable_cells, suppress_grid, with_totals
 
 K = 10
 

@@ -8,9 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from warehouse.open_data import (
-    SUPPRESSED,
-    TOTAL_LABEL,
+from warehouse.products.disclosure import SUPPRESSED, TOTAL_LABEL
+from warehouse.products.open_data import (
     catalog_schema,
     export_open_data,
     load_registry,
@@ -120,7 +119,7 @@ def test_a_second_export_replaces_the_first(exported) -> None:
 
 
 def test_export_without_a_published_warehouse(tmp_path) -> None:
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     with pytest.raises(FileNotFoundError, match="No published warehouse"):
         export_open_data(load_settings(home=tmp_path))

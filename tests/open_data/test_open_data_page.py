@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP
 from tests.app.fixture_warehouse import build_fixture_warehouse
-from warehouse.open_data import export_open_data, published_item_count
-from warehouse.settings import load_settings
+from warehouse.platform.settings import load_settings
+from warehouse.products.open_data import export_open_data, published_item_count
 
 
 def open_page(home: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:

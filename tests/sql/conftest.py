@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.duckdb_files import write_warehouse
-from warehouse.settings import Settings, load_settings
+from warehouse.platform.settings import Settings, load_settings
 
 BUILD_SQL = """
 create schema raw;

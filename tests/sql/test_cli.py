@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from warehouse.sql import sql_command
+from warehouse.serving.sandbox import sql_command
 
 QUERY = "select fiscal_month_start_date, login_count from mart_gis_usage_monthly order by 1 limit 2"
 
@@ -50,7 +50,7 @@ def test_timeout_from_the_terminal(settings, capsys, monkeypatch: pytest.MonkeyP
 
 
 def test_no_published_file(tmp_path, capsys) -> None:
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     assert sql_command(load_settings(home=tmp_path), "select 1", "csv") == 1
     assert "No published warehouse" in capsys.readouterr().err

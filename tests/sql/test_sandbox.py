@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse.sql import QueryFailed, QueryRefused, Sandbox, open_sandbox
+from warehouse.serving.sandbox import QueryFailed, QueryRefused, Sandbox, open_sandbox
 
 ESCAPES = [
     # (attempt, words the refusal must contain)
@@ -192,7 +192,7 @@ def test_close_interrupts_a_running_query(db_path: Path) -> None:
 
 
 def test_open_sandbox_without_a_published_file_says_how_to_publish(tmp_path: Path) -> None:
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     with pytest.raises(FileNotFoundError, match="warehouse demo"):
         open_sandbox(load_settings(home=tmp_path))

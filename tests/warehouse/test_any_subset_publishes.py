@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from demo_data import write_sample_extracts
+from demo_data.facilities import PUBLIC_MASTER_NAME, SCHOOL_MASTER_NAME
 from tests.conftest import run_warehouse
-from warehouse.sample_extracts import write_sample_extracts
-from warehouse.sample_extracts.facilities import PUBLIC_MASTER_NAME, SCHOOL_MASTER_NAME
 
 pytestmark = pytest.mark.slow
 

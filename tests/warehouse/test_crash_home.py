@@ -1,7 +1,7 @@
 """Damage nobody reported, and the home check that repairs it (issue 11, items 3 and 4): a damaged served file and
 damaged kept versions, rollback that verifies and skips, rollback during a refresh, leftovers, an old-layout home.
 
-Small warehouses published with warehouse.database (no refresh) keep these fast; the CLI is run for real."""
+Small warehouses published with warehouse.platform.database (no refresh) keep these fast; the CLI is run for real."""
 from __future__ import annotations
 
 import fcntl
@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from tests.conftest import run_warehouse
-from warehouse import database, ledger
-from warehouse.settings import load_settings
+from warehouse.platform import database, ledger
+from warehouse.platform.settings import load_settings
 
 RUNS = ("20210201T000000Z-aaaaaa", "20210301T000000Z-bbbbbb", "20210401T000000Z-cccccc")
 

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +16,7 @@ import pytest
 
 from tests.conftest import REPO, warehouse_env
 
-INGEST = "from ingest import ingest_landing; from warehouse.settings import load_settings; " \
+INGEST = "from ingest import ingest_landing; from warehouse.platform.settings import load_settings; " \
          "ingest_landing(load_settings(), 'run-under-test')"
 POINTS = [
     ("ingest.after_archive", 1), ("ingest.after_archive", 4),
@@ -33,17 +32,17 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def _ingest(home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", INGEST], env=_env(home, **extra), cwd=REPO,
+    return subprocess.run([sys.executable, "-c", INGEST], env=_env(home, **extra), cwd=REPO, check=False,
                           capture_output=True, text=True, timeout=300)
 
 
 def _recover(home: Path) -> None:
     """What the next refresh does first: check and repair the lake, then ingest what is in landing."""
-    code = ("from datetime import date; from warehouse.settings import load_settings; "
+    code = ("from datetime import date; from warehouse.platform.settings import load_settings; "
             "from warehouse.verify import repair_lake; "
             "r = repair_lake(load_settings(), 'recovery', today=date(2021, 4, 20), rebuild=False); "
             "assert r.manifest_ok and not r.set_aside, r.to_dict()")
-    checked = subprocess.run([sys.executable, "-c", code], env=_env(home), cwd=REPO, capture_output=True,
+    checked = subprocess.run([sys.executable, "-c", code], env=_env(home), cwd=REPO, capture_output=True, check=False,
                              text=True, timeout=300)
     assert checked.returncode == 0, checked.stderr[-3000:]
     completed = _ingest(home)
@@ -68,7 +67,7 @@ def _lake_rows(home: Path) -> dict[str, pl.DataFrame]:
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One month of every kind of sample extract, plus a corrected certificates file for the same month."""
-    from warehouse.sample_extracts import write_sample_extracts
+    from demo_data import write_sample_extracts
 
     folder = tmp_path_factory.mktemp("landing") / "landing"
     write_sample_extracts(folder, start_month="2021-03", end_month="2021-03", seed=20160201,

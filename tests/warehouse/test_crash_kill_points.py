@@ -37,8 +37,8 @@ KILLED = -signal.SIGKILL
 MARTS = ("mart_certificate_channel_shift", "mart_gis_usage_monthly", "mart_kpi_indicator_progress",
          "mart_web_access_monthly", "mart_facility_energy_monthly")
 
-# Points reached while publishing a finished build (warehouse/database.py, warehouse/open_data.py,
-# warehouse/ledger.py), in the order they are reached. Each id is (point, extra environment).
+# Points reached while publishing a finished build (warehouse/platform/database.py, warehouse/products/open_data.py,
+# warehouse/platform/ledger.py), in the order they are reached. Each id is (point, extra environment).
 PUBLISH_POINTS: list[tuple[str, dict[str, str]]] = [
     ("publish.after_release_dir", {}),
     ("publish.after_move_build", {}),
@@ -80,9 +80,9 @@ ROLLBACK_POINTS: list[str] = [
 PUBLISH_DRIVER = """
 import json, shutil, sys
 from pathlib import Path
-from warehouse import database, ledger
+from warehouse.platform import database, ledger
 from warehouse.refresh import Refresh
-from warehouse.settings import load_settings
+from warehouse.platform.settings import load_settings
 
 settings = load_settings()
 running = [r for r in ledger.read_all(settings) if r["status"] == "running"][-1]
@@ -142,7 +142,7 @@ def assert_one_version(home: Path) -> str:
     assert (release / "docs" / "manifest.json").is_file(), "docs of this version"
     catalog = json.loads((release / "open" / "catalog.json").read_text(encoding="utf-8"))
     assert catalog["dataset"], "the open-data export of this version"
-    from warehouse.database import sha256_file
+    from warehouse.platform.database import sha256_file
 
     assert sha256_file(release / "warehouse.duckdb") == pointer["sha256"]
     kept = home / "versions" / f"{version}.duckdb"
@@ -162,7 +162,7 @@ def stray_files(home: Path) -> list[str]:
     for version in (home / "versions").glob("*.duckdb"):
         if not version.with_suffix(".json").is_file():
             found.append(f"{version.relative_to(home)} (no record)")
-    from warehouse.ledger import LEDGER_FILE
+    from warehouse.platform.ledger import LEDGER_FILE
 
     runs: dict[str, str] = {}
     for line in (home / "runs" / LEDGER_FILE).read_text(encoding="utf-8").splitlines():
@@ -218,8 +218,8 @@ def base_marts(base: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def pending(crash_root: Path, base: Path) -> Path:
     """base + March's landing files (not yet refreshed)."""
-    from warehouse.sample_extracts import write_sample_extracts
-    from warehouse.settings import load_settings
+    from demo_data import write_sample_extracts
+    from warehouse.platform.settings import load_settings
 
     home = copy_home(base, crash_root / "pending" / "home")
     march = crash_root / "march"
@@ -260,7 +260,7 @@ def test_kill_while_publishing(point: str, extra: dict[str, str], snapshot: Path
     before = served_version(base)
     env = warehouse_env(home, WAREHOUSE_KILL_AT=point, **extra)
     completed = subprocess.run([sys.executable, "-c", PUBLISH_DRIVER], env=env, cwd=REPO, capture_output=True,
-                               text=True, timeout=300)
+                               text=True, timeout=300, check=False)
     assert completed.returncode == KILLED, (point, completed.returncode, completed.stderr[-2000:])
     outcome = next_refresh_is_clean(home, base_marts)
     # the lake is unchanged: a no-op (a rebuild only if models changed meanwhile, e.g. a working tree in edit)
@@ -330,7 +330,7 @@ def test_killed_between_swap_and_pointer_cannot_disagree(snapshot: Path, tmp_pat
     home = copy_home(snapshot, tmp_path / "home")
     env = warehouse_env(home, WAREHOUSE_KILL_AT="current.after_rename")
     completed = subprocess.run([sys.executable, "-c", PUBLISH_DRIVER], env=env, cwd=REPO, capture_output=True,
-                               text=True, timeout=300)
+                               text=True, timeout=300, check=False)
     assert completed.returncode == KILLED
     # right after the kill, before any repair: file and pointer agree
     pointer = json.loads((home / "published.json").read_text(encoding="utf-8"))
@@ -344,7 +344,7 @@ SITECUSTOMIZE = """
 import errno, os
 _target = os.environ.get("WAREHOUSE_TEST_ENOSPC")
 if _target:  # tests only: this durable.* write fails as on a full disk
-    from warehouse import durable
+    from warehouse.platform import durable
 
     def _full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

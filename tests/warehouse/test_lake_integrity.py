@@ -179,7 +179,7 @@ def test_a_file_still_being_written_is_left_in_landing(home: Path):
 
 def test_a_file_that_changes_while_it_is_read_stays_in_landing(home: Path, monkeypatch: pytest.MonkeyPatch):
     import ingest
-    from warehouse.settings import load_settings
+    from warehouse.platform.settings import load_settings
 
     for key, value in warehouse_env(home).items():
         monkeypatch.setenv(key, value)

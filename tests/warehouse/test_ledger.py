@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_warehouse
-from warehouse import database, ledger
-from warehouse.settings import load_settings
+from warehouse.platform import database, ledger
+from warehouse.platform.settings import load_settings
 
 
 @pytest.fixture()

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import database
-from warehouse.settings import load_settings
+from warehouse.platform import database
+from warehouse.platform.settings import load_settings
 
 
 def _build(settings, run_id: str, value: int) -> Path:

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import run_warehouse
-from warehouse import settings as settings_module
-from warehouse.settings import SECTIONS, SettingsError, load_settings
+from warehouse.platform import settings as settings_module
+from warehouse.platform.settings import SECTIONS, SettingsError, load_settings
 
 BAD = [
     ("WAREHOUSE_PUBLISH_VERSIONS_KEPT", "abc", "whole number"),

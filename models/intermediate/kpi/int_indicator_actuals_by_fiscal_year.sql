@@ -187,7 +187,7 @@ open_data_items_in_progress as (
             "cast(latest_count.fiscal_year as " ~ dbt.type_string() ~ ")",
             "' reported count + '",
             "cast(published.item_count as " ~ dbt.type_string() ~ ")",
-            "' open datasets published by this warehouse (warehouse/open_data.toml)'",
+            "' open datasets published by this warehouse (warehouse/products/open_data.toml)'",
         ]) }} as source_detail
     from (
         select fiscal_year, reported_value

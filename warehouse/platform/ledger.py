@@ -1,6 +1,6 @@
 """The run ledger: one record per refresh (or rollback, or repair), kept in runs/ and copied into the published file.
 
-Lines are appended whole and fsynced (warehouse.durable.append_line); a torn last line (a kill or a full disk
+Lines are appended whole and fsynced (warehouse.platform.durable.append_line); a torn last line (a kill or a full disk
 mid-append) is skipped with a warning when reading, never a crash.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warehouse import durable
-from warehouse.faults import kill_point
-from warehouse.settings import Settings
+from warehouse.platform import durable
+from warehouse.platform.faults import kill_point
+from warehouse.platform.settings import Settings
 
 LEDGER_FILE = "ledger.jsonl"
 
@@ -100,7 +100,7 @@ def record_repair(settings: Settings, repairs: list[str], problems: list[str]) -
     try:
         append(settings, record)
     except OSError:  # a full disk must not turn a repair into a crash; the repair itself is done
-        logging.getLogger("warehouse.ledger").warning("could not record the repair in the ledger")
+        logging.getLogger("warehouse.platform.ledger").warning("could not record the repair in the ledger")
 
 
 def read_all(settings: Settings, warnings: list[str] | None = None) -> list[dict[str, object]]:
@@ -121,7 +121,7 @@ def read_all(settings: Settings, warnings: list[str] | None = None) -> list[dict
         except ValueError:
             message = (f"{path}: line {number} is not a complete run record (torn by a kill or a full disk?); "
                        "skipped")
-            logging.getLogger("warehouse.ledger").warning(message)
+            logging.getLogger("warehouse.platform.ledger").warning(message)
             if warnings is not None:
                 warnings.append(message)
             continue

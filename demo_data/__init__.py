@@ -20,7 +20,7 @@ __all__ = ["KINDS", "SampleSummary", "default_end_month", "write_sample_extracts
 
 KINDS = ("certificates", "web_access", "gis", "energy", "indicator_reports")
 AS_OF_ENV = "WAREHOUSE_AS_OF_DATE"
-DEFAULT_SEEDS_FILE = Path(__file__).resolve().parents[2] / indicator_reports.INDICATORS_SEED
+DEFAULT_SEEDS_FILE = Path(__file__).resolve().parents[1] / indicator_reports.INDICATORS_SEED
 
 ProgressCallback = Callable[[str, int, int], None]
 

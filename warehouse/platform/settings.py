@@ -9,6 +9,7 @@ CLI prints that line and exits 2. Code reads either `settings.get("section", "ke
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = Path(__file__).with_name("settings.toml")
 AS_OF_ENV = "WAREHOUSE_AS_OF_DATE"
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -109,14 +110,14 @@ def _convert(raw: object, meta: dict[str, Any]) -> object:
             return word in TRUE_WORDS
         raise ValueError
     if kind is int:
-        if isinstance(raw, bool) or isinstance(raw, float):
+        if isinstance(raw, bool | float):
             raise ValueError
         value: object = raw if isinstance(raw, int) else int(str(raw).strip())
     elif kind is float:
         if isinstance(raw, bool):
             raise ValueError
         value = float(raw) if isinstance(raw, int | float) else float(str(raw).strip())
-        if value != value or value in (float("inf"), float("-inf")):  # nan, inf
+        if not math.isfinite(value):  # nan, inf
             raise ValueError
     else:
         if not isinstance(raw, str) or not raw.strip():

@@ -11,14 +11,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from warehouse.sample_extracts import KINDS, default_end_month, write_sample_extracts
-from warehouse.sample_extracts.common import (
+from demo_data import KINDS, default_end_month, write_sample_extracts
+from demo_data.common import (
     business_days,
     fiscal_year_business_days,
     fiscal_year_months,
     stable_code,
 )
-from warehouse.settings import load_settings
+from warehouse.platform.settings import load_settings
 
 REAL = load_settings().real_data_dir
 SCHOOLS = REAL / "itabashi_kyoiku_kikan" / "itabashi_kyoiku_kikan_ichiran.csv"
@@ -98,7 +98,7 @@ def test_gis_fy2015_means_round_to_the_plans_baselines(fy2015_to_2017: tuple[Pat
 
 def test_gis_events_only_on_business_days(fy2015_to_2017: tuple[Path, object]) -> None:
     root, _ = fy2015_to_2017
-    from warehouse.sample_extracts.common import Month
+    from demo_data.common import Month
     month = Month(2016, 1)
     events = pl.read_csv(root / "gis" / f"gis_events_{month}.csv", infer_schema=False)
     days = {dt.date.fromisoformat(d) for d in events["日時"].str.slice(0, 10).unique()}

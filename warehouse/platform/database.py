@@ -33,9 +33,9 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import durable
-from warehouse.faults import kill_point
-from warehouse.settings import Settings
+from warehouse.platform import durable
+from warehouse.platform.faults import kill_point
+from warehouse.platform.settings import Settings
 
 VERSION_PREFIX = "warehouse-"
 SERVED_NAME = "warehouse.duckdb"
@@ -689,7 +689,7 @@ def _restore_half_swapped_open(settings: Settings) -> list[str]:
 
 
 def _stale_running_runs(settings: Settings) -> list[dict[str, object]]:
-    from warehouse import ledger
+    from warehouse.platform import ledger
 
     return [r for r in ledger.read_all(settings) if r.get("status") == "running"]
 
@@ -800,7 +800,7 @@ def _heal(settings: Settings, apply: bool, full: bool) -> HomeReport:
     # runs that were killed: a "running" record nobody finished (we hold the lock, so nobody is running)
     for run in _stale_running_runs(settings):
         def killed(run: dict[str, object] = run) -> str:
-            from warehouse import ledger
+            from warehouse.platform import ledger
 
             ledger.append_raw(settings, {**run, "status": "killed", "finished_at": ledger.utc_now(),
                                          "message": "the run stopped without finishing (killed, power cut or "
@@ -840,7 +840,7 @@ def check_home(settings: Settings, *, locked: bool = False, full: bool = False,
             scan.repairs = []
             return scan
     if record and (report.repairs or report.problems):
-        from warehouse import ledger
+        from warehouse.platform import ledger
 
         ledger.record_repair(settings, report.repairs, report.problems)
     return report

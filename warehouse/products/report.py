@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from warehouse.settings import Settings
+from warehouse.platform.settings import Settings
 
 Runner = Callable[[str, Sequence[Any] | None], pl.DataFrame]
 
@@ -161,7 +161,7 @@ def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja
 
 def _open_runner(settings: Settings) -> tuple[Runner, Callable[[], None]]:
     """A read-only runner on the published file, through the analysts' SQL sandbox."""
-    from warehouse.sql import open_sandbox
+    from warehouse.serving.sandbox import open_sandbox
 
     path = settings.published_path
     if not path.exists():

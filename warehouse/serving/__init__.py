@@ -1,0 +1,1 @@
+"""Serving: the read-only, sandboxed SQL every reader goes through (app, `warehouse sql`, open data)."""
