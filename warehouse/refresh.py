@@ -26,17 +26,6 @@ from warehouse.platform import database, ledger
 from warehouse.platform.faults import kill_point
 from warehouse.platform.settings import PROJECT_ROOT, Settings
 
-# The column that dates each lake table's rows (for "data through" and freshness).
-DATE_COLUMNS = {
-    "certificate_issuances": "issued_date",
-    "web_page_views_daily": "access_date",
-    "web_access_log": "requested_at",
-    "gis_events": "event_at",
-    "energy_readings_monthly": "last_day(reading_month)",
-    "energy_readings_interval": "reading_start_at",
-    "indicator_reports": "make_date(fiscal_year + 1, 3, 31)",
-}
-
 # What makes two builds identical besides the lake: the code that turns lake into marts.
 CODE_PATHS = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "expectations",
               "warehouse/products/open_data.toml")
@@ -183,6 +172,8 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
              exclude: set[str] = frozenset()) -> dict[str, dict[str, object]]:
     """Copy every live lake file (less `exclude`d versions) into schema raw of the build file; write
     raw.source_load_status."""
+    from ingest.registry import data_through_sql
+
     status: dict[str, dict[str, object]] = {}
     live = live_files_by_table(settings, exclude)
     with database.connect_build(build_path) as con:
@@ -199,10 +190,8 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                 declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
                 column_sql = ", ".join(f'"{name}" {dtype}' for name, dtype in [*declared, ("fiscal_month", "varchar")])
                 con.execute(f"create or replace table raw.{table} ({column_sql})")
-            date_expr = DATE_COLUMNS.get(table)
-            through = f"max(cast({date_expr} as date))" if date_expr else "cast(null as date)"
             rows, loaded_at, data_through = con.sql(
-                f"select count(*), max(loaded_at), {through} from raw.{table}"
+                f"select count(*), max(loaded_at), {data_through_sql(table)} from raw.{table}"
             ).fetchall()[0]
             status[table] = {
                 "files_loaded": len(files),
@@ -253,7 +242,7 @@ def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, 
         "--target-path", str(target),
         "--log-path", str(settings.dbt_dir / "logs"),
         "--vars", json.dumps({"as_of_date": as_of.isoformat(),
-                              "stale_after_days": int(settings.get("refresh", "stale_after_days"))}),
+                              "stale_after_days": settings.refresh.stale_after_days}),
     ]
     env = {
         **os.environ,

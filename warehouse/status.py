@@ -9,7 +9,6 @@ import duckdb
 from warehouse.platform import database, ledger
 from warehouse.platform.database import file_pattern
 from warehouse.platform.settings import Settings
-from warehouse.refresh import DATE_COLUMNS, as_of_date
 
 
 def _seconds(run: dict[str, object]) -> float:
@@ -23,6 +22,8 @@ def _seconds(run: dict[str, object]) -> float:
 
 def _source_summary(settings: Settings, stale_after: int, today: date) -> dict[str, dict[str, object]]:
     """Read the lake itself (the system of record), not the published file."""
+    from ingest.registry import data_through_sql  # ingest pulls in polars: only when there is a lake
+
     sources: dict[str, dict[str, object]] = {}
     if not settings.lake_dir.exists():
         return sources
@@ -37,10 +38,8 @@ def _source_summary(settings: Settings, stale_after: int, today: date) -> dict[s
             if files:
                 # the home path is bound, never pasted into SQL, and its glob characters are escaped
                 glob = file_pattern(table_dir) + "/fiscal_month=*/*.parquet"
-                date_expr = DATE_COLUMNS.get(table_dir.name)
-                through = f"max(cast({date_expr} as date))" if date_expr else "cast(null as date)"
                 rows, last_loaded, data_through = con.execute(
-                    f"select count(*), max(loaded_at), {through} "
+                    f"select count(*), max(loaded_at), {data_through_sql(table_dir.name)} "
                     "from read_parquet(?, hive_partitioning = true, union_by_name = true)", [glob]
                 ).fetchall()[0]
                 last_file = con.execute(
@@ -94,8 +93,8 @@ def collect_status(settings: Settings, last_runs: int = 10, home: database.HomeR
     home: the check the CLI ran before the command (repairs made); the served file is checked in full here
     (checksum and open), since status is where a damaged file must show.
     """
-    today = settings.as_of_date if hasattr(settings, "as_of_date") else as_of_date()
-    stale_after = int(settings.get("refresh", "stale_after_days"))
+    today = settings.as_of_date
+    stale_after = settings.refresh.stale_after_days
     warnings: list[str] = []
     records = ledger.read_all(settings, warnings=warnings)
     runs = [

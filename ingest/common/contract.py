@@ -53,6 +53,9 @@ class Contract:
     columns: tuple[Column, ...]
     unique_key: tuple[str, ...] = ()
     date_column: str | None = None  # its calendar month is the partition; None: see partition_rule
+    # SQL (over the lake table) for the date a row's data runs through: "data through" and freshness in the
+    # refresh, `warehouse status` and the gates; default date_column; None with no date_column: a master.
+    data_date: str | None = None
     partition_rule: str = "date"  # "date", "load_month" or "fiscal_year_april"
     replace_scope: tuple[str, ...] | None = ()  # columns that, with the month, identify replaced data; None: never replace
     check_not_future: bool = True
@@ -62,6 +65,16 @@ class Contract:
     def lake_unique_key(self) -> tuple[str, ...]:
         """Columns unique across the whole lake table (the per-file key unless declared wider)."""
         return self.table_unique_key if self.table_unique_key is not None else self.unique_key
+
+    @property
+    def data_date_sql(self) -> str | None:
+        """SQL for the date each row's data runs through (None for masters, which cannot go stale)."""
+        return self.data_date or self.date_column
+
+    @property
+    def sensitive_columns(self) -> frozenset[str]:
+        """Columns marked sensitive: never readable in the sandbox, never exported."""
+        return frozenset(column.name for column in self.columns if column.sensitive)
 
     def column(self, name: str) -> Column:
         """The column called name."""

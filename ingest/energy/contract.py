@@ -24,6 +24,7 @@ MONTHLY = Contract(
     ),
     unique_key=("facility_code", "meter_type", "reading_month"),
     date_column="reading_month",
+    data_date="last_day(reading_month)",  # a month's reading covers the whole month
     replace_scope=("facility_code",),
 )
 

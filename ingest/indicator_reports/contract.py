@@ -39,6 +39,7 @@ CONTRACT = Contract(
     unique_key=("indicator_id", "fiscal_year"),
     table_unique_key=("indicator_id", "fiscal_year", "reporting_department_ja"),  # co-owned indicators
     date_column=None,
+    data_date="make_date(fiscal_year + 1, 3, 31)",  # a yearly figure covers its fiscal year to 3/31
     partition_rule="fiscal_year_april",
     replace_scope=("reporting_department_ja",),
 )

@@ -20,21 +20,16 @@ from typing import Any
 
 import polars as pl
 
+from ingest.registry import LINEAGE_COLUMN_NAMES, SENSITIVE_COLUMNS
 from warehouse.platform import durable
 from warehouse.platform.faults import kill_point
 from warehouse.products.disclosure import SUPPRESSED, TOTAL_LABEL, protect_counts
-from warehouse.serving.sandbox import (
-    DEFAULT_SENSITIVE_COLUMNS,
-    QueryFailed,
-    QueryRefused,
-    Sandbox,
-    open_sandbox,
-)
+from warehouse.serving.sandbox import QueryFailed, QueryRefused, Sandbox, open_sandbox
 
 REGISTRY_FILE = Path(__file__).with_name("open_data.toml")
 SCHEMA_FILE = Path(__file__).with_name("schemas") / "open_data_catalog.schema.json"
 CATALOG_NAME = "catalog.json"
-NEVER_EXPORTED = DEFAULT_SENSITIVE_COLUMNS | {"source_file_name", "source_file_sha256", "source_row_number"}
+NEVER_EXPORTED = SENSITIVE_COLUMNS | LINEAGE_COLUMN_NAMES  # from the ingest contracts
 NEVER_EXPORTED_SUFFIXES = ("_pseudo_id", "_hash", "comment_ja")  # pseudonymous ids and free text
 EXPORT_TIMEOUT_SECONDS = 300  # a dataset query may scan a whole fact table
 EXPORT_MAX_ROWS = 5_000_000  # far above any mart; a larger result fails loudly instead of being cut
@@ -110,7 +105,7 @@ def _exportable_columns(sandbox: Sandbox, spec: DatasetSpec) -> pl.DataFrame:
     columns = sandbox.tables().filter((pl.col("schema") == "main") & (pl.col("table") == spec.table))
     if columns.is_empty():
         raise LookupError(f"table main.{spec.table} is not in the published warehouse")
-    sensitive = sandbox._policy.sensitive
+    sensitive = sandbox.sensitive_columns
     keep = [not is_never_exported(c, sensitive) and c not in spec.exclude_columns for c in columns["column"]]
     columns = columns.filter(pl.Series(keep))
     missing = [c for c in (*spec.dimensions, *spec.counts) if c not in columns["column"].to_list()]
@@ -225,7 +220,7 @@ def export_dataset(sandbox: Sandbox, spec: DatasetSpec, target: Path, k: int,
     stats = {"primary": 0, "complementary": 0}
     if spec.counts:
         frame, stats = protect_counts(frame, spec, k)
-    leaked = [c for c in frame.columns if is_never_exported(c, sandbox._policy.sensitive)]
+    leaked = [c for c in frame.columns if is_never_exported(c, sandbox.sensitive_columns)]
     if leaked:  # pragma: no cover - _exportable_columns already dropped them
         raise RuntimeError(f"refusing to export {spec.id}: columns {leaked} must never be published")
     entry = {

@@ -9,6 +9,7 @@ marked sensitive. A timer interrupts queries that run past the timeout; results 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sys
@@ -23,14 +24,17 @@ from typing import Any, Self
 import duckdb
 import polars as pl
 
+from ingest.registry import SENSITIVE_COLUMNS
+from warehouse.platform.settings import load_settings
+
 # Schemas analysts may read: the marts, the plan's seeds and the refresh's own bookkeeping (meta: runs,
 # quality results, source load status). `raw` (lake copies with pseudonymous ids), `staging` and
 # `intermediate` are not.
 ALLOWED_SCHEMAS = frozenset({"main", "seeds", "meta", "information_schema", "pg_catalog"})
 
-# Columns that are never readable, whatever table holds them (docs/architecture.md marks them sensitive);
-# the dbt manifest's `meta: {sensitive: true}` columns are added when the published docs are present.
-DEFAULT_SENSITIVE_COLUMNS = frozenset({"client_hash", "staff_pseudo_id", "comment_ja"})
+# Columns that are never readable, whatever table holds them: those the ingest contracts mark sensitive
+# (ingest.registry.SENSITIVE_COLUMNS); the dbt manifest's `meta: {sensitive: true}` columns are added when the
+# published docs are present.
 
 # Table functions that read no files and no table data: generators and the catalog's own metadata.
 ALLOWED_TABLE_FUNCTIONS = frozenset({
@@ -166,9 +170,16 @@ def _people_message(exc: BaseException) -> str:
 class Sandbox:
     """One read-only, locked-down DuckDB connection; each query runs on its own cursor with a timer and row cap."""
 
-    def __init__(self, db_path: Path, *, memory_limit: str = "1GB", threads: int = 1,
-                 timeout_seconds: float = 10, max_rows: int = 10000,
+    def __init__(self, db_path: Path, *, memory_limit: str | None = None, threads: int | None = None,
+                 timeout_seconds: float | None = None, max_rows: int | None = None,
                  sensitive_columns: Iterable[str] | None = None) -> None:
+        """Limits left out come from the [sql] settings (settings.toml, the one place their defaults live)."""
+        if None in (memory_limit, threads, timeout_seconds, max_rows):
+            defaults = load_settings().sql
+            memory_limit = defaults.memory_limit if memory_limit is None else memory_limit
+            threads = defaults.threads if threads is None else threads
+            timeout_seconds = defaults.timeout_seconds if timeout_seconds is None else timeout_seconds
+            max_rows = defaults.max_rows if max_rows is None else max_rows
         self.db_path = Path(db_path)
         stat = self.db_path.stat()
         self.file_key: tuple[int, int] = (stat.st_ino, stat.st_mtime_ns)
@@ -216,11 +227,16 @@ class Sandbox:
         rows = self._con.execute("select database_name, schema_name from duckdb_schemas()").fetchall()
         if sensitive_columns is None:
             manifest = self.db_path.parent / "docs" / "manifest.json"
-            sensitive = DEFAULT_SENSITIVE_COLUMNS | sensitive_columns_from_manifest(manifest)
+            sensitive = SENSITIVE_COLUMNS | sensitive_columns_from_manifest(manifest)
         else:
             sensitive = frozenset(c.lower() for c in sensitive_columns)
         return _Policy(catalogs=frozenset(r[0].lower() for r in rows),
                        schemas=frozenset(r[1].lower() for r in rows), sensitive=sensitive)
+
+    @property
+    def sensitive_columns(self) -> frozenset[str]:
+        """Column names (lower case) this sandbox never reads, whatever table holds them."""
+        return self._policy.sensitive
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor (own transaction and interrupt) registered so close() can stop it."""
@@ -407,16 +423,17 @@ def open_sandbox(settings: Any, db_path: Path | None = None, **overrides: Any) -
         raise FileNotFoundError(
             f"No published warehouse at {path}. Publish one first: `warehouse demo` (sample data) or "
             "`warehouse refresh` (files in landing/), or point WAREHOUSE_HOME at a data home that has one.")
-    options = settings.raw.get("sql", {})
     manifest = (path.parent / "docs" if db_path is not None else Path(settings.docs_dir)) / "manifest.json"
     arguments: dict[str, Any] = {
-        "memory_limit": str(options.get("memory_limit", "1GB")),
-        "threads": int(options.get("threads", 1)),
-        "timeout_seconds": float(options.get("timeout_seconds", 10)),
-        "max_rows": int(options.get("max_rows", 10000)),
-        "sensitive_columns": DEFAULT_SENSITIVE_COLUMNS | sensitive_columns_from_manifest(manifest),
+        **sandbox_options(settings),
+        "sensitive_columns": SENSITIVE_COLUMNS | sensitive_columns_from_manifest(manifest),
     }
     return Sandbox(path, **{**arguments, **overrides})
+
+
+def sandbox_options(settings: Any) -> dict[str, Any]:
+    """The [sql] settings as Sandbox keyword arguments (memory_limit, threads, timeout_seconds, max_rows)."""
+    return dataclasses.asdict(settings.sql)
 
 
 def _jsonable(value: Any) -> Any:
