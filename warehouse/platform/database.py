@@ -251,6 +251,12 @@ def current_version(settings: Settings) -> dict[str, object] | None:
     return {**release, "path": str(folder / SERVED_NAME)}
 
 
+def release_is_whole(settings: Settings) -> bool:
+    """The served release has its docs and open data (a release restored from a kept copy has neither yet)."""
+    folder = current_release(settings)
+    return folder is not None and (folder / "docs" / "catalog.json").exists() and (folder / "open" / "catalog.json").exists()
+
+
 def list_versions(settings: Settings) -> list[Path]:
     """Kept copies for rollback and repair, oldest first (version ids sort by time)."""
     if not settings.versions_dir.exists():
@@ -747,6 +753,24 @@ def _heal(settings: Settings, apply: bool, full: bool) -> HomeReport:
             return ""
 
         fix(f"{reason}; the newest complete release will be served", choose)
+        folder = current_release(settings)
+    kept = [path.stem for path in list_versions(settings)]
+    if folder is None and not releases and kept:
+        def from_kept() -> str:
+            for version_id in reversed(kept):
+                try:
+                    note = restore_served_copy(settings, version_id)
+                except PublishError:
+                    continue
+                switch_current(settings, version_id)
+                ensure_links(settings)
+                return (f"releases/ is lost: {note}; now serving {version_id} (its docs and open data are written "
+                        "again by the next refresh)")
+            report.problems.append("releases/ is lost and no kept copy in versions/ verifies; "
+                                   "run `warehouse refresh --full-rebuild`")
+            return ""
+
+        fix("no release folder is left; the newest sound kept copy in versions/ will be served", from_kept)
         folder = current_release(settings)
     if folder is not None or (home / CURRENT).is_symlink():
         for name, target in LINKS.items():
