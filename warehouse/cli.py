@@ -1,12 +1,15 @@
 """`warehouse`: the command line around the refresh job (README.md lists every command)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -14,6 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from warehouse.platform.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from warehouse.serving.sandbox import QueryResult
 
 EXIT_CODES = ("Exit codes: 0 ok (or nothing new); 1 a step failed (the published warehouse is untouched) or "
               "status found a served file that is not sound; 2 unusable settings or home (one line names the "
@@ -389,12 +395,72 @@ def report(out: Output, fiscal_year: int, out_path: Path | None) -> None:
     out.emit_json({"path": str(path), "fiscal_year": fiscal_year})
 
 
+# --- warehouse sql: formatting a sandbox result for the terminal ----------------------------------------
+
+def _jsonable(value: Any) -> Any:
+    """Dates, decimals and other non-JSON values as text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def format_result(result: QueryResult, fmt: str) -> str:
+    """A result as CSV, JSON (a list of row objects) or a plain text table."""
+    import polars as pl
+
+    frame = result.frame
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(frame.columns)
+        for row in frame.iter_rows():
+            writer.writerow(["" if v is None else v for v in row])
+        return buffer.getvalue()
+    if fmt == "json":
+        return json.dumps([_jsonable(row) for row in frame.to_dicts()], ensure_ascii=False, indent=1) + "\n"
+    if fmt == "table":
+        with pl.Config(tbl_rows=min(frame.height, 200), tbl_cols=-1, fmt_str_lengths=60,
+                       tbl_hide_dataframe_shape=True):
+            return str(frame) + "\n"
+    raise ValueError(f"unknown format {fmt!r}: use table, csv or json")
+
+
+def sql_command(settings: Settings, sql: str, fmt: str) -> int:
+    """`warehouse sql`: run one statement in the sandbox; 0 ok, 1 failed, 2 refused (the reason goes to stderr)."""
+    from warehouse.serving.sandbox import QueryFailed, QueryRefused, open_sandbox
+
+    try:
+        sandbox = open_sandbox(settings)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        result = sandbox.query(sql)
+    except QueryRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except QueryFailed as exc:
+        print(f"failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sandbox.close()
+    sys.stdout.write(format_result(result, fmt))
+    note = f"{result.row_count} rows in {result.elapsed_ms:.0f} ms"
+    if result.truncated:
+        note += f" (truncated at the {result.row_count}-row cap; add a LIMIT or aggregate)"
+    print(note, file=sys.stderr)
+    return 0
+
+
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def sql(query: str, fmt: str) -> None:
     """Run one read-only SQL statement on the published warehouse (same sandbox as the app's console)."""
-    from warehouse.serving.sandbox import sql_command
 
     sys.exit(sql_command(_settings(), query, fmt))
 
@@ -413,7 +479,7 @@ def export(out: Output) -> None:
     except database.HomeLocked as exc:
         click.echo(f"warehouse export: {exc}", err=True)
         sys.exit(75)
-    payload = result.to_dict() if hasattr(result, "to_dict") else result
+    payload = result.to_dict()
     out.console.print(f"open data written: {payload}")
     out.emit_json(payload)
 

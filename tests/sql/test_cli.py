@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from warehouse.serving.sandbox import sql_command
+from warehouse.cli import sql_command
 
 QUERY = "select fiscal_month_start_date, login_count from mart_gis_usage_monthly order by 1 limit 2"
 

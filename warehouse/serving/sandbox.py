@@ -8,11 +8,8 @@ marked sensitive. A timer interrupts queries that run past the timeout; results 
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -434,58 +431,3 @@ def open_sandbox(settings: Any, db_path: Path | None = None, **overrides: Any) -
 def sandbox_options(settings: Any) -> dict[str, Any]:
     """The [sql] settings as Sandbox keyword arguments (memory_limit, threads, timeout_seconds, max_rows)."""
     return dataclasses.asdict(settings.sql)
-
-
-def _jsonable(value: Any) -> Any:
-    """Dates, decimals and other non-JSON values as text."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
-
-
-def format_result(result: QueryResult, fmt: str) -> str:
-    """A result as CSV, JSON (a list of row objects) or a plain text table."""
-    frame = result.frame
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(frame.columns)
-        for row in frame.iter_rows():
-            writer.writerow(["" if v is None else v for v in row])
-        return buffer.getvalue()
-    if fmt == "json":
-        return json.dumps([_jsonable(row) for row in frame.to_dicts()], ensure_ascii=False, indent=1) + "\n"
-    if fmt == "table":
-        with pl.Config(tbl_rows=min(frame.height, 200), tbl_cols=-1, fmt_str_lengths=60,
-                       tbl_hide_dataframe_shape=True):
-            return str(frame) + "\n"
-    raise ValueError(f"unknown format {fmt!r}: use table, csv or json")
-
-
-def sql_command(settings: Any, sql: str, fmt: str) -> int:
-    """`warehouse sql`: run one statement in the sandbox; 0 ok, 1 failed, 2 refused (the reason goes to stderr)."""
-    try:
-        sandbox = open_sandbox(settings)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    try:
-        result = sandbox.query(sql)
-    except QueryRefused as exc:
-        print(f"refused: {exc}", file=sys.stderr)
-        return 2
-    except QueryFailed as exc:
-        print(f"failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        sandbox.close()
-    sys.stdout.write(format_result(result, fmt))
-    note = f"{result.row_count} rows in {result.elapsed_ms:.0f} ms"
-    if result.truncated:
-        note += f" (truncated at the {result.row_count}-row cap; add a LIMIT or aggregate)"
-    print(note, file=sys.stderr)
-    return 0

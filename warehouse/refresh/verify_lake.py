@@ -1,0 +1,26 @@
+"""Step 2, verify: check the lake before anything reads it; restore or set aside what is damaged; stop on a
+lost manifest."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from warehouse.platform.faults import kill_point
+from warehouse.refresh.errors import RefreshFailed
+from warehouse.verify import record_result, repair_lake
+
+if TYPE_CHECKING:
+    from warehouse.refresh.run import Refresh
+
+
+def verify_lake(run: Refresh) -> None:
+    """The verify step: every lake file against the checksum the manifest recorded."""
+    with run.step("verify", "checking every lake file against the manifest"):
+        result = repair_lake(run.settings, run.record.run_id, today=run.as_of, rebuild=False)
+        record_result(run.settings, result)
+        if not result.manifest_ok:
+            raise RefreshFailed("verify", result.issues[0].detail)
+        for line in result.repaired:
+            run.log.info("verify: %s", line)
+        run.set_aside.extend(result.set_aside)
+        run.record.lake = {"summary": result.summary(), "repaired": result.repaired, "set_aside": result.set_aside}
+    kill_point("refresh.after_verify")
