@@ -5,6 +5,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from warehouse.platform import wareki
+
 # One colour per status everywhere (charts, badges, report): achieved green, on track blue, at risk amber,
 # off track red, no data grey.
 STATUS_ORDER: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "not_evaluable", "no_data")
@@ -133,13 +135,8 @@ def format_value(value: Any, unit: Any = None, lang: str = "ja", exact: bool = F
 
 
 def wareki_fiscal_year(fiscal_year: int) -> str:
-    """和暦 label of a fiscal year as the ward writes it today (令和元年度 = FY2019)."""
-    year = int(fiscal_year)
-    if year <= 2018:
-        return f"平成{year - 1988}年度"
-    if year == 2019:
-        return "令和元年度"
-    return f"令和{year - 2018}年度"
+    """和暦 label of a fiscal year as the ward writes it today (令和元年度 = FY2019): warehouse.platform.wareki."""
+    return wareki.fiscal_year_label(int(fiscal_year))
 
 
 def fiscal_year_label(fiscal_year: Any, era: str = "wareki", lang: str = "ja") -> str:

@@ -231,31 +231,6 @@ def t(key: str, lang: str = "ja", **kwargs: object) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
-CHANNEL_NAMES: dict[str, tuple[str, str]] = {
-    "counter": ("窓口", "Counter"),
-    "kiosk": ("自動交付機", "Kiosk"),
-    "convenience_store": ("コンビニ交付", "Convenience store"),
-    "post": ("郵送", "Post"),
-    "online": ("オンライン", "Online"),
-}
-CERTIFICATE_TYPE_NAMES: dict[str, tuple[str, str]] = {
-    "residence": ("住民票の写し", "Residence certificate"),
-    "seal": ("印鑑登録証明書", "Seal registration"),
-    "tax_assessment": ("課税(非課税)証明書", "Tax assessment"),
-    "tax_payment": ("納税証明書", "Tax payment"),
-    "family_register": ("戸籍証明書", "Family register"),
-    "residence_record": ("住民票記載事項証明書", "Residence record"),
-}
-OFFICE_NAMES: dict[str, tuple[str, str]] = {
-    "honcho": ("本庁舎", "Main office"),
-    "akatsuka": ("赤塚区民事務所", "Akatsuka"),
-    "itabashi": ("板橋区民事務所", "Itabashi"),
-    "kamiitabashi": ("上板橋区民事務所", "Kami-itabashi"),
-    "shimura": ("志村区民事務所", "Shimura"),
-    "takashimadaira": ("高島平区民事務所", "Takashimadaira"),
-    "tokiwadai": ("常盤台区民事務所", "Tokiwadai"),
-    "none": ("窓口外", "Not at an office"),
-}
 DEVICE_NAMES: dict[str, tuple[str, str]] = {
     "pc": ("パソコン", "PC"),
     "smartphone": ("スマートフォン", "Smartphone"),
@@ -265,7 +240,8 @@ DEVICE_NAMES: dict[str, tuple[str, str]] = {
 
 
 def code_name(mapping: dict[str, tuple[str, str]], code: object, lang: str = "ja") -> str:
-    """Display name of a lake code (channel, certificate type, office, device); unknown codes shown as is."""
+    """Display name of a lake code (device); unknown codes shown as is. Certificate codes are named by the
+    seeds (dim_certificate_channel, dim_certificate_type, dim_certificate_office), never here."""
     pair = mapping.get(str(code))
     if pair is None:
         return str(code)

@@ -97,9 +97,8 @@ def refresh_runs(run: Runner, catalog: Catalog) -> pl.DataFrame:
 
 # ---------------------------------------------------------------- plan and indicators
 
-def fiscal_years(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def fiscal_years(run: Runner) -> pl.DataFrame:
     """Fiscal years with indicator rows: fiscal_year, is_complete, has_actuals (oldest first)."""
-    del catalog
     return run(
         "select p.fiscal_year, coalesce(bool_and(y.is_complete), false) as is_complete, "
         "count(p.actual_value) > 0 as has_actuals from main.mart_kpi_indicator_progress as p "
@@ -117,23 +116,14 @@ def default_fiscal_year(years: pl.DataFrame) -> int:
     raise ValueError("mart_kpi_indicator_progress has no fiscal years: the refresh published an empty mart")
 
 
-MEASURE_STATUS_SQL = (  # the worst indicator status of the measure; graded indicators win over missing ones
-    "case when s.off_track_count > 0 then 'off_track' when s.at_risk_count > 0 then 'at_risk' "
-    "when s.on_track_count > 0 then 'on_track' when s.achieved_count > 0 then 'achieved' "
-    "when s.not_evaluable_count > 0 then 'not_evaluable' else 'no_data' end"
-)
-
-
-def measures_overview(run: Runner, catalog: Catalog, fiscal_year: int) -> pl.DataFrame:
+def measures_overview(run: Runner, fiscal_year: int) -> pl.DataFrame:
     """One row per measure (35) in a fiscal year: names, departments, status counts, grades and their reason."""
-    del catalog
     return run(
         "select s.measure_id, s.measure_name_ja, s.measure_name_en, s.strategy_id, s.main_goal_id, "
         "s.goal_name_ja, s.goal_name_en, f.name_ja as strategy_name_ja, f.name_en as strategy_name_en, "
         "s.owner_departments_ja, s.indicator_count, s.achieved_count, s.on_track_count, s.at_risk_count, "
         "s.off_track_count, s.no_data_count, s.not_evaluable_count, s.computed_grade, s.suggested_grade, "
-        "s.grade_reason_ja, s.grade_reason_en, s.is_human_decision, s.decided_by, s.decided_on, "
-        f"{MEASURE_STATUS_SQL} as measure_status "
+        "s.grade_reason_ja, s.grade_reason_en, s.is_human_decision, s.decided_by, s.decided_on, s.measure_status "
         "from main.mart_plan_measure_status as s "
         "left join seeds.plan_focus_strategies as f on f.strategy_id = s.strategy_id "
         "where s.fiscal_year = ? order by s.measure_id",
@@ -141,9 +131,38 @@ def measures_overview(run: Runner, catalog: Catalog, fiscal_year: int) -> pl.Dat
     )
 
 
-def measure_trends(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def indicator_source_tables(run: Runner, catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Indicator source (dim_indicator.source_name) -> the lake tables seeds/plan_indicators.csv names for it."""
+    if not catalog.has("dim_indicator"):
+        return {}
+    frame = run("select distinct source_name, source_lake_tables from main.dim_indicator", None)
+    tables: dict[str, list[str]] = {}
+    for source, names in frame.iter_rows():
+        tables.setdefault(str(source), [])
+        tables[str(source)] += [name for name in str(names or "").split() if name not in tables[str(source)]]
+    return {source: tuple(names) for source, names in tables.items()}
+
+
+def measure_departments(run: Runner) -> pl.DataFrame:
+    """bridge_measure_department: measure_id -> each owning department (the split dim_department uses)."""
+    return run("select measure_id, department_name_ja from main.bridge_measure_department "
+               "order by department_name_ja, measure_id", None)
+
+
+def build_stale_after_days(run: Runner) -> int | None:
+    """The freshness threshold the published build used (mart_kpi_indicator_progress.stale_after_days);
+    None for a file built before the mart carried it."""
+    has_column = run("select count(*) as n from duckdb_columns() where database_name = current_database() "
+                     "and schema_name = 'main' and table_name = 'mart_kpi_indicator_progress' "
+                     "and column_name = 'stale_after_days'", None)
+    if not int(has_column["n"][0]):
+        return None
+    value = run("select max(stale_after_days) as days from main.mart_kpi_indicator_progress", None)["days"][0]
+    return None if value is None else int(value)
+
+
+def measure_trends(run: Runner) -> pl.DataFrame:
     """Per measure, mean achievement rate (%) by fiscal year as a list, for sparklines."""
-    del catalog
     frame = run(
         "select measure_id, fiscal_year, round(100 * avg(achievement_rate), 1) as rate "
         "from main.mart_kpi_indicator_progress group by measure_id, fiscal_year order by measure_id, fiscal_year",
@@ -154,46 +173,40 @@ def measure_trends(run: Runner, catalog: Catalog) -> pl.DataFrame:
             .agg(pl.col("rate").cast(pl.Float64).alias("trend")))
 
 
-def indicator_list(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def indicator_list(run: Runner) -> pl.DataFrame:
     """Every indicator of the plan (41) with its measure, for pickers."""
-    del catalog
     return run("select indicator_id, measure_id, name_ja, name_en, sub_item_ja, measure_name_ja, measure_name_en "
                "from main.dim_indicator order by measure_id, indicator_seq", None)
 
 
-def indicator_definition(run: Runner, catalog: Catalog, indicator_id: str) -> dict[str, Any]:
+def indicator_definition(run: Runner, indicator_id: str) -> dict[str, Any]:
     """dim_indicator's row for one indicator: texts, unit, direction, baseline, target, source, owner."""
-    del catalog
     rows = run("select * from main.dim_indicator where indicator_id = ?", [indicator_id]).to_dicts()
     return rows[0] if rows else {}
 
 
-def indicator_progress(run: Runner, catalog: Catalog, indicator_id: str) -> pl.DataFrame:
+def indicator_progress(run: Runner, indicator_id: str) -> pl.DataFrame:
     """mart_kpi_indicator_progress rows of one indicator, by fiscal year."""
-    del catalog
     return run("select * from main.mart_kpi_indicator_progress where indicator_id = ? order by fiscal_year",
                [indicator_id])
 
 
-def indicator_monthly(run: Runner, catalog: Catalog, indicator_id: str) -> pl.DataFrame:
+def indicator_monthly(run: Runner, indicator_id: str) -> pl.DataFrame:
     """Month and fiscal-year-to-date values of an indicator tracked monthly (M03-1, M03-2, M09-1, M13-1)."""
-    del catalog
     return run(
         "select fiscal_month_start_date as month_start_date, fiscal_year, actual_value_month, actual_value_fytd, "
         "target_value_fytd, on_track_this_month from main.mart_kpi_indicator_progress_monthly "
         "where indicator_id = ? order by fiscal_month_start_date", [indicator_id])
 
 
-def kpi_progress_for_year(run: Runner, catalog: Catalog, fiscal_year: int) -> pl.DataFrame:
+def kpi_progress_for_year(run: Runner, fiscal_year: int) -> pl.DataFrame:
     """All indicators' progress in one fiscal year."""
-    del catalog
     return run("select * from main.mart_kpi_indicator_progress where fiscal_year = ? order by indicator_id",
                [fiscal_year])
 
 
-def indicator_year(run: Runner, catalog: Catalog, indicator_id: str, fiscal_year: int) -> dict[str, Any]:
+def indicator_year(run: Runner, indicator_id: str, fiscal_year: int) -> dict[str, Any]:
     """One indicator's mart row for one fiscal year ({} when there is none)."""
-    del catalog
     rows = run("select * from main.mart_kpi_indicator_progress where indicator_id = ? and fiscal_year = ?",
                [indicator_id, fiscal_year]).to_dicts()
     return rows[0] if rows else {}
@@ -201,9 +214,8 @@ def indicator_year(run: Runner, catalog: Catalog, indicator_id: str, fiscal_year
 
 # ---------------------------------------------------------------- certificates
 
-def certificate_channel_shift(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def certificate_channel_shift(run: Runner) -> pl.DataFrame:
     """Issued count and share (%) per month x channel, with the plan's 40% convenience-store target."""
-    del catalog
     return run(
         "select fiscal_month_start_date as month_start_date, fiscal_year, channel_code, channel_name_ja, "
         "channel_name_en, channel_sort_order, issued_count, total_issued_count, channel_share_pct, "
@@ -211,9 +223,8 @@ def certificate_channel_shift(run: Runner, catalog: Catalog) -> pl.DataFrame:
         "order by fiscal_month_start_date, channel_sort_order", None)
 
 
-def certificate_breakdown(run: Runner, catalog: Catalog, dimension: str, fiscal_year: int) -> pl.DataFrame:
+def certificate_breakdown(run: Runner, dimension: str, fiscal_year: int) -> pl.DataFrame:
     """Issued count per certificate type or office x channel in one fiscal year, with display names."""
-    del catalog
     joins = {
         "certificate_type": ("main.dim_certificate_type", "certificate_type_code", "certificate_type_name"),
         "office": ("main.dim_certificate_office", "office_code", "office_name"),
@@ -234,9 +245,8 @@ def certificate_breakdown(run: Runner, catalog: Catalog, dimension: str, fiscal_
 
 # ---------------------------------------------------------------- web, GIS, energy
 
-def web_monthly(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def web_monthly(run: Runner) -> pl.DataFrame:
     """Page views per month (all and per device) with the fiscal-year-to-date total and the annual target."""
-    del catalog
     return run(
         "select fiscal_month_start_date as month_start_date, fiscal_year, page_view_count, pc_page_view_count, "
         "smartphone_page_view_count, tablet_page_view_count, other_page_view_count, fiscal_ytd_page_view_count, "
@@ -244,20 +254,26 @@ def web_monthly(run: Runner, catalog: Catalog) -> pl.DataFrame:
         "order by fiscal_month_start_date", None)
 
 
-def web_top_pages(run: Runner, catalog: Catalog, fiscal_year: int, limit: int = 10) -> pl.DataFrame:
+def web_top_pages(run: Runner, fiscal_year: int, limit: int = 10) -> pl.DataFrame:
     """Most viewed pages in a fiscal year."""
-    del catalog
     return run("select page_path, max(page_title_ja) as page_title_ja, sum(page_view_count) as page_view_count "
                "from main.fct_web_page_views_daily where fiscal_year = ? group by page_path order by 3 desc limit ?",
                [fiscal_year, limit])
 
 
-def gis_monthly(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def gis_monthly(run: Runner) -> pl.DataFrame:
     """GIS use per month x department: logins, logins per business day, map opens, distinct maps."""
-    del catalog
     return run("select fiscal_month_start_date as month_start_date, fiscal_year, department_name_ja, login_count, "
                "business_days, logins_per_business_day, map_open_count, distinct_map_count "
                "from main.mart_gis_usage_monthly order by fiscal_month_start_date, department_name_ja", None)
+
+
+def gis_ward_monthly(run: Runner) -> pl.DataFrame:
+    """Ward-wide GIS use per month: logins, the month's business days (dim_date, via the mart), map opens."""
+    return run("select fiscal_month_start_date as month_start_date, sum(login_count) as login_count, "
+               "max(business_days) as business_days, sum(login_count) / nullif(max(business_days), 0) "
+               "as logins_per_business_day, sum(map_open_count) as map_open_count "
+               "from main.mart_gis_usage_monthly group by fiscal_month_start_date order by 1", None)
 
 
 ENERGY_METRICS = ("electricity_kwh", "gas_m3", "water_m3", "co2_kg")
@@ -269,17 +285,15 @@ def _energy_metric(metric: str) -> str:
     return metric
 
 
-def energy_monthly_totals(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def energy_monthly_totals(run: Runner) -> pl.DataFrame:
     """Electricity, gas, water and CO2 of all facilities per month (nulls count as no reading)."""
-    del catalog
     return run("select fiscal_month_start_date as month_start_date, fiscal_year, count(*) as facility_count, "
                "sum(electricity_kwh) as electricity_kwh, sum(gas_m3) as gas_m3, sum(water_m3) as water_m3, "
                "sum(co2_kg) as co2_kg from main.mart_facility_energy_monthly group by all order by 1", None)
 
 
-def energy_by_facility(run: Runner, catalog: Catalog, metric: str, fiscal_year: int) -> pl.DataFrame:
+def energy_by_facility(run: Runner, metric: str, fiscal_year: int) -> pl.DataFrame:
     """One metric per facility in a fiscal year, with name, kind and coordinates (largest first)."""
-    del catalog
     column = _energy_metric(metric)
     return run(f"select facility_code, facility_name_ja, facility_kind_ja, latitude, longitude, "
                f"sum({column}) as value from main.mart_facility_energy_monthly where fiscal_year = ? "
@@ -288,16 +302,14 @@ def energy_by_facility(run: Runner, catalog: Catalog, metric: str, fiscal_year: 
 
 # ---------------------------------------------------------------- previous plan and catalog
 
-def previous_table1(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def previous_table1(run: Runner) -> pl.DataFrame:
     """Table 1 of the plan (AA, A, B, C, その他, 合計) recomputed from the 76 projects, with the printed counts."""
-    del catalog
     return run("select grade, criterion_ja, project_count, table1_project_count, matches_table1, sort_order "
                "from main.mart_previous_plan_evaluation order by sort_order", None)
 
 
-def previous_projects(run: Runner, catalog: Catalog) -> pl.DataFrame:
+def previous_projects(run: Runner) -> pl.DataFrame:
     """The 76 projects of the previous plan with their grades."""
-    del catalog
     return run("select project_no, section_name_ja, project_name_ja, is_added_in_supplement, departments_ja, grade, "
                "grade_criterion_ja, summary_ja from main.mart_previous_plan_projects order by project_no", None)
 

@@ -47,7 +47,7 @@ def build_context(lang: str, era: str) -> PageContext | None:
     catalog = queries.load_catalog(run)
     if queries.is_empty_warehouse(catalog):
         return None
-    year_rows = queries.fiscal_years(run, catalog)
+    year_rows = queries.fiscal_years(run)
     if year_rows.is_empty():
         return None
     years = tuple(int(y) for y in year_rows["fiscal_year"].to_list())
@@ -59,7 +59,9 @@ def build_context(lang: str, era: str) -> PageContext | None:
     return PageContext(lang=lang, era=era, settings=config, run=run, catalog=catalog, fiscal_years=years,
                        fiscal_year=int(chosen if chosen is not None else default_year), version=version,
                        freshness=queries.source_freshness(run, catalog),
-                       quality=queries.quality_by_table(run, catalog), default_fiscal_year=default_year)
+                       quality=queries.quality_by_table(run, catalog), default_fiscal_year=default_year,
+                       stale_after_days=queries.build_stale_after_days(run),
+                       indicator_tables=queries.indicator_source_tables(run, catalog))
 
 
 def header(c: PageContext) -> None:

@@ -34,6 +34,8 @@ class PageContext:
     freshness: pl.DataFrame = field(default_factory=pl.DataFrame)
     quality: dict[str, bool] = field(default_factory=dict)
     default_fiscal_year: int | None = None
+    stale_after_days: int | None = None  # the threshold the published build used (None: an older file)
+    indicator_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source_name -> lake tables
 
     def t(self, key: str, **kwargs: object) -> str:
         return t(key, self.lang, **kwargs)
@@ -55,9 +57,9 @@ def ctx() -> PageContext:
 
 
 def safe(c: PageContext, query: Callable[..., Any], *args: Any, default: Any = None) -> Any:
-    """Run a query function; on any failure show a calm warning instead of a traceback."""
+    """Run query(c.run, *args); on any failure show a calm warning instead of a traceback."""
     try:
-        return query(c.run, c.catalog, *args)
+        return query(c.run, *args)
     except Exception as exc:  # noqa: BLE001 - a page must never show a traceback (e.g. mid-refresh)
         st.warning(c.t("query_failed", detail=type(exc).__name__))
         return pl.DataFrame() if default is None else default
@@ -116,18 +118,12 @@ def chart_block(c: PageContext, chart: Any, table: pl.DataFrame, summary: str, k
         st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"tbl_{key}")
 
 
-# Indicator source names (dim_indicator.source_name) -> the lake tables their data comes from.
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "web_access": ("web_page_views_daily", "web_access_log"),
-    "open_data_catalog": ("indicator_reports",),
-}
-
-
-def lake_tables(sources: Iterable[str]) -> list[str]:
-    """Lake tables behind indicator sources or lake table names (web_access -> web_page_views_daily, ...)."""
+def lake_tables(c: PageContext, sources: Iterable[str]) -> list[str]:
+    """Lake tables behind indicator sources or lake table names: an indicator source (dim_indicator.source_name)
+    means the tables seeds/plan_indicators.csv names for it (source_lake_tables); anything else is a table."""
     tables: list[str] = []
     for source in sources:
-        tables.extend(SOURCE_TABLES.get(source, (source,)))
+        tables.extend(c.indicator_tables.get(source, (source,)))
     return tables
 
 
@@ -136,24 +132,26 @@ def freshness_of(c: PageContext, sources: Iterable[str]) -> tuple[dt.date | None
     frame = c.freshness
     if frame.is_empty():
         return None, None
-    rows = frame.filter(pl.col("source_table").is_in(lake_tables(sources)))
+    rows = frame.filter(pl.col("source_table").is_in(lake_tables(c, sources)))
     dates = [d for d in rows["data_through_date"].to_list() if d is not None]
     if not dates:
         return None, None
     through = max(dates)
     if isinstance(through, dt.datetime):
         through = through.date()
-    stale_days = int(c.settings.get("refresh", "stale_after_days"))
+    stale_days = c.stale_after_days
+    if stale_days is None:  # a file published before the mart carried the build's threshold
+        stale_days = int(c.settings.get("refresh", "stale_after_days"))
     return through, (c.as_of - through).days <= stale_days
 
 
 def quality_of(c: PageContext, tables: Iterable[str], sources: Iterable[str] = ()) -> bool | None:
     """False when a quality expectation on the tables failed or a source has quarantined files waiting;
     True when results exist and all passed; None when nothing was checked."""
-    wanted = {name for table in [*tables, *lake_tables(sources)] for name in (table, f"main.{table}")}
+    wanted = {name for table in [*tables, *lake_tables(c, sources)] for name in (table, f"main.{table}")}
     results = [passed for name, passed in c.quality.items() if name in wanted]
     if not c.freshness.is_empty() and "files_quarantined_open" in c.freshness.columns:
-        open_files = c.freshness.filter(pl.col("source_table").is_in(lake_tables(sources)))["files_quarantined_open"]
+        open_files = c.freshness.filter(pl.col("source_table").is_in(lake_tables(c, sources)))["files_quarantined_open"]
         if open_files.len():
             results.append(int(open_files.fill_null(0).sum()) == 0)
     return all(results) if results else None

@@ -13,6 +13,7 @@ from .common import (
     business_days,
     is_new_year_closure,
     rng_for,
+    seed_names,
     to_fullwidth_digits,
     wareki_long,
     wareki_short,
@@ -21,16 +22,12 @@ from .common import (
 )
 
 HEADER = ["交付日", "窓口", "証明書種別", "交付方法", "件数"]
-OFFICES = {"honcho": "本庁舎", "akatsuka": "赤塚区民事務所", "itabashi": "板橋区民事務所",
-           "kamiitabashi": "上板橋区民事務所", "shimura": "志村区民事務所", "takashimadaira": "高島平区民事務所",
-           "tokiwadai": "常盤台区民事務所"}
+OFFICES = {code: name for code, name in seed_names("certificate_offices").items() if code != "none"}
 NO_OFFICE_JA = "なし"  # office_code 'none': channels not at an office
 OFFICE_SHARE = {"honcho": 0.30, "akatsuka": 0.12, "itabashi": 0.11, "kamiitabashi": 0.11, "shimura": 0.12,
                 "takashimadaira": 0.13, "tokiwadai": 0.11}
-TYPES = {"residence": "住民票の写し", "seal": "印鑑登録証明書", "tax_assessment": "課税(非課税)証明書",
-         "tax_payment": "納税証明書", "family_register": "戸籍証明書", "residence_record": "住民票記載事項証明書"}
-CHANNELS = {"counter": "窓口", "kiosk": "自動交付機", "convenience_store": "コンビニ交付", "post": "郵送",
-            "online": "オンライン"}
+TYPES = seed_names("certificate_types")  # codes and names from seeds/, the warehouse's own lists
+CHANNELS = seed_names("certificate_channels")
 TYPE_SHARE = {
     "counter": {"residence": .45, "seal": .20, "tax_assessment": .12, "tax_payment": .04, "family_register": .15,
                 "residence_record": .04},

@@ -1,6 +1,7 @@
 """Shared helpers for the sample extracts: months, Japanese calendar, 和暦, seeded RNG, exact rounding."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import unicodedata
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import xlsxwriter
+
+from warehouse.platform import wareki
 
 # Fixed document timestamp so the same arguments give byte-identical .xlsx files.
 XLSX_CREATED = dt.datetime(2016, 2, 1, 9, 0, 0)
@@ -89,54 +92,21 @@ def rng_for(seed: int, kind: str, month: Month | None = None, part: int = 0) -> 
     return np.random.default_rng(np.random.SeedSequence(key))
 
 
-# ---------------------------------------------------------------- Japanese public holidays
+# ---------------------------------------------------------------- business days and 和暦 (one home each)
 
-
-def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> dt.date:
-    first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-
-
-def _equinox_days(year: int) -> tuple[int, int]:
-    """Vernal and autumnal equinox day of month (valid 1980-2099)."""
-    shift = 0.242194 * (year - 1980) - (year - 1980) // 4
-    return int(20.8431 + shift), int(23.2488 + shift)
+CALENDAR_SEED = Path(__file__).resolve().parent.parent / "seeds" / "calendar_dates.csv"
 
 
 @cache
-def japanese_holidays(year: int) -> frozenset[dt.date]:
-    """National holidays (祝日法) incl. substitute and sandwiched days, 2015-2030, with the 2019-2021 specials."""
-    d = dt.date
-    spring, autumn = _equinox_days(year)
-    days = {d(year, 1, 1), _nth_weekday(year, 1, 0, 2), d(year, 2, 11), d(year, 3, spring), d(year, 4, 29),
-            d(year, 5, 3), d(year, 5, 4), d(year, 5, 5), _nth_weekday(year, 9, 0, 3), d(year, 9, autumn),
-            d(year, 11, 3), d(year, 11, 23)}
-    if year >= 2020:
-        days.add(d(year, 2, 23))
-    if year <= 2018:
-        days.add(d(year, 12, 23))
-    specials = {2020: (d(2020, 7, 23), d(2020, 7, 24), d(2020, 8, 10)),
-                2021: (d(2021, 7, 22), d(2021, 7, 23), d(2021, 8, 8))}
-    if year in specials:
-        days.update(specials[year])
-    else:
-        days.add(_nth_weekday(year, 7, 0, 3))
-        days.add(_nth_weekday(year, 10, 0, 2))
-        if year >= 2016:
-            days.add(d(year, 8, 11))
-    if year == 2019:
-        days.update({d(2019, 4, 30), d(2019, 5, 1), d(2019, 5, 2), d(2019, 10, 22)})
-    for holiday in sorted(days):  # 振替休日
-        if holiday.weekday() == 6:
-            substitute = holiday + dt.timedelta(days=1)
-            while substitute in days:
-                substitute += dt.timedelta(days=1)
-            days.add(substitute)
-    for holiday in sorted(days):  # 国民の休日: a weekday between two holidays
-        between = holiday + dt.timedelta(days=1)
-        if between not in days and between + dt.timedelta(days=1) in days and between.weekday() != 6:
-            days.add(between)
-    return frozenset(days)
+def _business_days_by_month() -> dict[tuple[int, int], tuple[dt.date, ...]]:
+    """The ward's 開庁日 from seeds/calendar_dates.csv (jpholiday; the same rule dim_date uses)."""
+    by_month: dict[tuple[int, int], list[dt.date]] = {}
+    with CALENDAR_SEED.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["is_business_day"] == "true":
+                day = dt.date.fromisoformat(row["calendar_date"])
+                by_month.setdefault((day.year, day.month), []).append(day)
+    return {key: tuple(days) for key, days in by_month.items()}
 
 
 def is_new_year_closure(day: dt.date) -> bool:
@@ -145,50 +115,36 @@ def is_new_year_closure(day: dt.date) -> bool:
 
 
 def is_business_day(day: dt.date) -> bool:
-    """Ward offices are open: weekday, not a national holiday, not 年末年始."""
-    return day.weekday() < 5 and day not in japanese_holidays(day.year) and not is_new_year_closure(day)
+    """Ward offices are open: weekday, not a national holiday, not 年末年始 (seeds/calendar_dates.csv)."""
+    return day in _business_days_by_month().get((day.year, day.month), ())
 
 
 def business_days(month: Month) -> list[dt.date]:
-    return [day for day in month.days() if is_business_day(day)]
+    return list(_business_days_by_month().get((month.year, month.month), ()))
 
 
 def fiscal_year_business_days(fiscal_year: int) -> int:
     return sum(len(business_days(m)) for m in fiscal_year_months(fiscal_year))
 
 
-# ---------------------------------------------------------------- 和暦
-
-
-def wareki_year(day: dt.date) -> tuple[str, str, int]:
-    """(long era, short era, year in era): 平成 until 2019-04-30, 令和 from 2019-05-01."""
-    if day >= dt.date(2019, 5, 1):
-        return "令和", "R", day.year - 2018
-    return "平成", "H", day.year - 1988
-
-
-def wareki_long(day: dt.date) -> str:
-    """e.g. 令和2年4月1日 (元年 for the first year, as printed on forms)."""
-    era, _, year = wareki_year(day)
-    year_text = "元" if year == 1 else str(year)
-    return f"{era}{year_text}年{day.month}月{day.day}日"
-
-
-def wareki_short(day: dt.date) -> str:
-    """e.g. R2.4.1 / H30.4.1."""
-    _, era, year = wareki_year(day)
-    return f"{era}{year}.{day.month}.{day.day}"
+wareki_year = wareki.era_year
+wareki_long = wareki.date_long
+wareki_short = wareki.date_short
 
 
 def wareki_fiscal_year(fiscal_year: int, short: bool) -> str:
     """Fiscal year label: 令和2年度 / R2年度; FY2019 is 令和元年度 (R1年度)."""
-    if fiscal_year >= 2019:
-        era, letter, year = "令和", "R", fiscal_year - 2018
-    else:
-        era, letter, year = "平成", "H", fiscal_year - 1988
-    if short:
-        return f"{letter}{year}年度"
-    return f"{era}{'元' if year == 1 else year}年度"
+    return wareki.fiscal_year_label(fiscal_year, short=short)
+
+
+@cache
+def seed_names(seed: str) -> dict[str, str]:
+    """code -> name_ja of a code seed (certificate_types, certificate_offices, certificate_channels), in sort order:
+    the codes the generator writes are the ones the warehouse knows."""
+    path = CALENDAR_SEED.parent / f"{seed}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda row: int(row["sort_order"]))
+    return {row[next(iter(row))]: row["name_ja"] for row in rows}
 
 
 FULLWIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")

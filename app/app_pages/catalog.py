@@ -46,7 +46,7 @@ def render() -> None:
     c = ctx()
     st.title(c.t("page_catalog"))
     docs = load_dbt_docs(c.settings.docs_dir)
-    tables = safe(c, lambda run, catalog: queries.dataset_comments(run))
+    tables = safe(c, queries.dataset_comments)
     tab_data, tab_runs, tab_quality, tab_warnings, tab_fresh = st.tabs(
         [c.t("datasets"), c.t("refresh_runs"), c.t("quality_results"), c.t("quality_warnings"),
          c.t("source_freshness")])
@@ -72,7 +72,7 @@ def render() -> None:
                                   index=options.index("main.mart_kpi_indicator_progress")
                                   if "main.mart_kpi_indicator_progress" in options else 0)
             schema, table = picked.split(".", 1)
-            columns = safe(c, lambda run, catalog: queries.column_comments(run, schema, table))
+            columns = safe(c, queries.column_comments, schema, table)
             doc_columns = docs.get(table, {}).get("columns", {})
             if not columns.is_empty():
                 columns = columns.with_columns(pl.struct("column_name", "comment").map_elements(
@@ -80,13 +80,13 @@ def render() -> None:
                     .alias("description")).drop("comment")
                 st.dataframe(columns.to_pandas(), hide_index=True, width="stretch", key="cat_columns")
     with tab_runs:
-        runs = safe(c, queries.refresh_runs)
+        runs = safe(c, lambda run: queries.refresh_runs(run, c.catalog))
         if runs.is_empty():
             st.info(c.t("no_rows"))
         else:
             st.dataframe(runs.to_pandas(), hide_index=True, width="stretch", key="cat_runs")
     with tab_quality:
-        quality = safe(c, queries.quality_results)
+        quality = safe(c, lambda run: queries.quality_results(run, c.catalog))
         if quality.is_empty():
             st.info(c.t("no_rows"))
         else:
@@ -94,7 +94,7 @@ def render() -> None:
             st.metric(c.t("quality_results"), f"{passed} / {quality.height}")
             st.dataframe(quality.to_pandas(), hide_index=True, width="stretch", key="cat_quality")
     with tab_warnings:
-        warnings = safe(c, queries.data_quality_warnings)
+        warnings = safe(c, lambda run: queries.data_quality_warnings(run, c.catalog))
         if warnings.is_empty():
             st.success(c.t("quality_warnings_none"))
         else:

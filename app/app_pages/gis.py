@@ -30,10 +30,7 @@ def render() -> None:
     st.caption(status_line(c, ("gis_events",), ("mart_gis_usage_monthly",), through=logins.get("data_through_date"),
                            fresh=logins.get("is_data_fresh"), passed=logins.get("passed_quality_checks")))
 
-    ward = (usage.group_by("month_start_date").agg(pl.col("login_count").sum(), pl.col("business_days").max(),
-                                                   pl.col("map_open_count").sum())
-            .sort("month_start_date").with_columns(
-                (pl.col("login_count") / pl.col("business_days")).alias("logins_per_business_day")))
+    ward = safe(c, queries.gis_ward_monthly)
     latest = ward.tail(1).to_dicts()[0]
     baseline = logins.get("baseline_value")
     chart = charts.monthly_line(ward, "logins_per_business_day", c.t("logins_per_day"),

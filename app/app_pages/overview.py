@@ -1,8 +1,6 @@
 """計画の概要: the 35 measures by basic goal and focus strategy, with status, suggested grade and trend."""
 from __future__ import annotations
 
-import re
-
 import polars as pl
 import streamlit as st
 
@@ -12,13 +10,6 @@ from app.ui import chart_block, ctx, safe, status_line
 
 INDICATOR_SOURCES = ("indicator_reports", "certificate_issuances", "web_page_views_daily", "gis_events")
 GRADES = ("AA", "A", "B", "C", "not_evaluable")
-
-
-def split_departments(text: str | None) -> list[str]:
-    """'文化・国際交流課、生涯学習課' -> two departments; 'ほか' suffixes dropped."""
-    if not text:
-        return []
-    return [p.strip().removesuffix("ほか") for p in re.split(r"[、,\s]+", text) if p.strip()]
 
 
 def render() -> None:
@@ -43,7 +34,8 @@ def render() -> None:
     name = "measure_name_en" if lang == "en" else "measure_name_ja"
     goal_col = "goal_name_en" if lang == "en" else "goal_name_ja"
     strategy_col = "strategy_name_en" if lang == "en" else "strategy_name_ja"
-    departments = sorted({d for text in measures["owner_departments_ja"].to_list() for d in split_departments(text)})
+    owners = safe(c, queries.measure_departments)
+    departments = sorted(set(owners["department_name_ja"].to_list())) if not owners.is_empty() else []
     goals = [g for g in measures.sort("main_goal_id")[goal_col].unique(maintain_order=True).to_list() if g]
     strategies = [s for s in measures.sort("strategy_id")[strategy_col].unique(maintain_order=True).to_list() if s]
 
@@ -58,8 +50,8 @@ def render() -> None:
                                  format_func=lambda s: status_label(s, lang, with_icon=True), placeholder=c.t("all"))
     view = measures
     if pick_dept:
-        view = view.filter(pl.col("owner_departments_ja").map_elements(
-            lambda text: any(d in split_departments(text) for d in pick_dept), return_dtype=pl.Boolean))
+        chosen = owners.filter(pl.col("department_name_ja").is_in(pick_dept))["measure_id"].cast(pl.Int64)
+        view = view.filter(pl.col("measure_id").is_in(chosen.to_list()))
     if pick_goal:
         view = view.filter(pl.col(goal_col).is_in(pick_goal))
     if pick_strategy:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.platform import wareki
+
 ROOT = Path(__file__).resolve().parents[2]
 FISCAL_YEARS = (2019, 2020)
 
@@ -23,15 +25,13 @@ SEED_TYPES = {
     "previous_plan_projects": {"project_no": "INTEGER"},
 }
 
-SQL = """
+SQL_TEMPLATE = """
 create schema main_tmp;
 create table main.mart_kpi_indicator_progress as
 with years as (select unnest([2019, 2020]) as fiscal_year)
 select
     i.indicator_id, i.measure_id, y.fiscal_year,
-    case when y.fiscal_year <= 2018 then '平成' || (y.fiscal_year - 1988) || '年度'
-         when y.fiscal_year = 2019 then '令和元年度' else '令和' || (y.fiscal_year - 2018) || '年度' end
-        as fiscal_year_label_ja,
+    case y.fiscal_year when 2019 then '@LABEL_2019@' when 2020 then '@LABEL_2020@' end as fiscal_year_label_ja,
     i.name_ja as indicator_name_ja, i.name_en as indicator_name_en, i.unit, i.direction,
     i.baseline_value, i.baseline_fiscal_year, i.baseline_text_ja,
     coalesce(i.target_value, i.baseline_value * 1.2) as target_value, i.target_fiscal_year, i.target_text_ja,
@@ -65,6 +65,10 @@ select m.measure_id, p.fiscal_year,
     '指標の実績による目安（合成データ）' as grade_reason_ja, 'Suggested from indicators (synthetic)' as grade_reason_en
 from seeds.plan_measures as m join main.mart_kpi_indicator_progress as p on p.measure_id = m.measure_id
 group by m.measure_id, p.fiscal_year;
+
+create table main.bridge_measure_department as
+select measure_id, md5(owner_departments_ja) as department_id, owner_departments_ja as department_name_ja
+from seeds.plan_measures;
 
 create table main.mart_kpi_indicator_progress_monthly as
 select 'M13-1' as indicator_id, m as fiscal_month_start_date, 200000 + 3000 * month(m) as actual_value
@@ -144,6 +148,11 @@ comment on table main.mart_kpi_indicator_progress is 'One row per indicator and 
 comment on column main.mart_kpi_indicator_progress.actual_value is 'Actual value of the indicator in the fiscal year.';
 drop schema main_tmp;
 """
+
+
+# 和暦 labels from the one Python calendar module (warehouse.platform.wareki), not written again here
+SQL = SQL_TEMPLATE.replace("@LABEL_2019@", wareki.fiscal_year_label(2019)).replace(
+    "@LABEL_2020@", wareki.fiscal_year_label(2020))
 
 
 def build_fixture_warehouse(home: Path) -> Path:

@@ -6,25 +6,9 @@ indicators as (
 
 ),
 
-certificate_issuances as (
+monthly_actuals as (
 
-    -- rows dated after as_of_date stay in the facts but never count toward an indicator (docs/kpi_rules.md)
-    select * from {{ ref('fct_certificate_issuance_monthly') }}
-    where fiscal_month_start_date <= {{ month_start_of(as_of_date()) }}
-
-),
-
-web_page_views as (
-
-    select * from {{ ref('fct_web_page_views_daily') }}
-    where access_date <= {{ as_of_date() }}
-
-),
-
-gis_events as (
-
-    select * from {{ ref('fct_gis_events_daily') }}
-    where event_date <= {{ as_of_date() }}
+    select * from {{ ref('int_indicator_actuals_by_fiscal_month') }}
 
 ),
 
@@ -40,88 +24,25 @@ open_data_items as (
 
 ),
 
-convenience_store_share as (
+system_actuals as (
 
-    -- M09-1 コンビニでの諸証明交付率: convenience-store issuances ÷ issuances of all channels × 100
+    -- M03-1, M03-2, M09-1, M13-1: the year is sum(numerator) ÷ sum(denominator) of the monthly model
+    -- (× 100 for M09-1); M13-1, an annual total, is the sum of its monthly page views
     select
-        'M09-1' as indicator_id,
+        indicator_id,
         fiscal_year,
-        100 * {{ safe_divide(
-            "sum(case when channel_code = 'convenience_store' then issued_count else 0 end)",
-            "sum(issued_count)"
-        ) }} as actual_value,
+        case
+            when bool_or(is_running_total) then sum(numerator_value)
+            else max(scale_factor) * {{ safe_divide('sum(numerator_value)', 'sum(denominator_value)') }}
+        end as actual_value,
         count(distinct fiscal_month_start_date) as months_with_data,
-        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'max(fiscal_month_start_date)')) }} as date)
-            as data_through_date,
-        'certificate_issuances' as source_name,
-        'fct_certificate_issuance_monthly: convenience_store ÷ all channels × 100' as source_detail
-    from certificate_issuances
-    group by fiscal_year
-
-),
-
-homepage_accesses as (
-
-    -- M13-1 区ホームページアクセス件数（年間）: sum of page views of the fiscal year
-    select
-        'M13-1' as indicator_id,
-        fiscal_year,
-        cast(sum(page_view_count) as double) as actual_value,
-        count(distinct fiscal_month_start_date) as months_with_data,
-        max(access_date) as data_through_date,
-        'web_access' as source_name,
-        'fct_web_page_views_daily: sum of page_view_count' as source_detail
-    from web_page_views
-    group by fiscal_year
-
-),
-
-gis_days as (
-
-    select
-        fiscal_year,
-        fiscal_month_start_date,
-        event_date,
-        sum(case when event_type = 'login' then event_count else 0 end) as login_count,
-        sum(case when event_type = 'map_open' then event_count else 0 end) as map_open_count
-    from gis_events
+        max(data_through_date) as data_through_date,
+        max(source_name) as source_name,
+        max(source_detail) as source_detail
+    from monthly_actuals
     group by
-        fiscal_year,
-        fiscal_month_start_date,
-        event_date
-    having sum(event_count) > 0
-
-),
-
-gis_logins_per_day as (
-
-    -- M03-1 GISの職員利用（システムログイン）数（日平均）: login events ÷ business days with any GIS event
-    select
-        'M03-1' as indicator_id,
-        fiscal_year,
-        {{ safe_divide('sum(login_count)', 'count(distinct event_date)') }} as actual_value,
-        count(distinct fiscal_month_start_date) as months_with_data,
-        max(event_date) as data_through_date,
-        'gis_events' as source_name,
-        'fct_gis_events_daily: login events ÷ business days with any GIS event' as source_detail
-    from gis_days
-    group by fiscal_year
-
-),
-
-gis_maps_per_month as (
-
-    -- M03-2 GISシステムにおける年間利用地図数（月平均）: map_open events ÷ months with data
-    select
-        'M03-2' as indicator_id,
-        fiscal_year,
-        {{ safe_divide('sum(map_open_count)', 'count(distinct fiscal_month_start_date)') }} as actual_value,
-        count(distinct fiscal_month_start_date) as months_with_data,
-        max(event_date) as data_through_date,
-        'gis_events' as source_name,
-        'fct_gis_events_daily: map_open events ÷ months with data' as source_detail
-    from gis_days
-    group by fiscal_year
+        indicator_id,
+        fiscal_year
 
 ),
 
@@ -203,13 +124,7 @@ open_data_items_in_progress as (
 
 unioned_actuals as (
 
-    select * from convenience_store_share
-    union all
-    select * from homepage_accesses
-    union all
-    select * from gis_logins_per_day
-    union all
-    select * from gis_maps_per_month
+    select * from system_actuals
     union all
     select * from reported_actuals
     union all

@@ -26,6 +26,19 @@ fiscal_years as (
 
 ),
 
+indicator_quarantine as (
+
+    -- open quarantined files of the lake table(s) that feed each indicator (plan_indicators.source_lake_tables)
+    select
+        indicators.indicator_id,
+        sum(coalesce(load_status.files_quarantined_open, 0)) as files_quarantined_open
+    from indicators
+    inner join load_status
+        on {{ dbt.position(dbt.concat(["' '", "load_status.source_table", "' '"]), dbt.concat(["' '", "indicators.source_lake_tables", "' '"])) }} > 0
+    group by indicators.indicator_id
+
+),
+
 first_measurements as (
 
     -- M24-1's target is relative (初回の測定値の50%増): its baseline is the first measured value
@@ -65,13 +78,8 @@ indicator_years as (
         fiscal_years.evaluation_date,
         fiscal_years.is_complete_fiscal_year,
         indicators.target_text_ja = '初回の測定値の50%増' as is_target_relative_to_first_measurement,
-        -- the lake table whose load status tells whether the indicator's source is trustworthy
-        case indicators.source_name
-            when 'certificate_issuances' then 'certificate_issuances'
-            when 'web_access' then 'web_page_views_daily'
-            when 'gis_events' then 'gis_events'
-            else 'indicator_reports'
-        end as source_table
+        -- the lake table(s) whose load status tells whether the indicator's source is trustworthy
+        indicators.source_lake_tables as source_table
     from indicators
     cross join fiscal_years
 
@@ -85,7 +93,7 @@ joined as (
         actuals.months_with_data,
         actuals.data_through_date,
         actuals.source_detail,
-        coalesce(load_status.files_quarantined_open, 0) = 0 as passed_quality_checks,
+        coalesce(indicator_quarantine.files_quarantined_open, 0) = 0 as passed_quality_checks,
         case
             when indicator_years.is_target_relative_to_first_measurement
                 then first_measurements.first_actual_value
@@ -107,8 +115,8 @@ joined as (
         on
             indicator_years.indicator_id = actuals.indicator_id
             and indicator_years.fiscal_year = actuals.fiscal_year
-    left join load_status
-        on indicator_years.source_table = load_status.source_table
+    left join indicator_quarantine
+        on indicator_years.indicator_id = indicator_quarantine.indicator_id
     left join first_measurements
         on indicator_years.indicator_id = first_measurements.indicator_id
 

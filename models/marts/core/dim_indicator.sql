@@ -44,6 +44,7 @@ final as (
         -- source of actuals
         indicators.source_kind,
         indicators.source_name,
+        indicators.source_lake_tables,
         indicators.owner_departments_ja
 
     from indicators

@@ -12,14 +12,20 @@ maps_used as (
 
 ),
 
+calendar_dates as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
 business_days as (
 
-    -- ward-wide: a day counts when anyone used the GIS (M03-1 logins per business day)
+    -- the ward's 開庁日 of the month (dim_date), whether or not anyone used the GIS that day
     select
         fiscal_month_start_date,
-        count(distinct event_date) as business_days
+        cast(sum(case when is_business_day then 1 else 0 end) as bigint) as business_days
 
-    from daily_events
+    from calendar_dates
     group by fiscal_month_start_date
 
 ),
@@ -48,13 +54,14 @@ final as (
         department_months.fiscal_year,
         department_months.department_name_ja,
         department_months.login_count,
-        business_days.business_days,
+        coalesce(business_days.business_days, 0) as business_days,
+        -- M03-1 GISの職員利用（システムログイン）数（日平均）, per department: logins ÷ the month's 開庁日
         {{ safe_divide('department_months.login_count', 'business_days.business_days') }} as logins_per_business_day,
         department_months.map_open_count,
         coalesce(maps_used.distinct_map_count, 0) as distinct_map_count
 
     from department_months
-    inner join business_days
+    left join business_days
         on department_months.fiscal_month_start_date = business_days.fiscal_month_start_date
     left join maps_used
         on department_months.fiscal_month_start_date = maps_used.fiscal_month_start_date

@@ -96,9 +96,12 @@ final as (
         scored.evaluation_date,
         scored.data_through_date,
         scored.is_data_fresh,
+        -- the threshold this build judged freshness with, so readers never apply another one
+        {{ var('stale_after_days') }} as stale_after_days,
         scored.passed_quality_checks,
         indicators.source_kind,
         indicators.source_name,
+        indicators.source_lake_tables,
         scored.source_detail,
         indicators.owner_departments_ja,
         baseline_checks.baseline_actual_value,

@@ -44,6 +44,16 @@ final as (
         grades.no_data_count,
         grades.not_evaluable_count,
 
+        -- status: the worst status among the measure's indicators; graded indicators win over missing ones
+        case
+            when grades.off_track_count > 0 then 'off_track'
+            when grades.at_risk_count > 0 then 'at_risk'
+            when grades.on_track_count > 0 then 'on_track'
+            when grades.achieved_count > 0 then 'achieved'
+            when grades.not_evaluable_count > 0 then 'not_evaluable'
+            else 'no_data'
+        end as measure_status,
+
         -- grade
         grades.computed_grade,
         grades.suggested_grade,
