@@ -27,14 +27,19 @@ demo: setup
 serve: setup
 	$(BIN)/warehouse serve --port $(PORT)
 
+# scripts/bootstrap.sh first: chromium, fonts and systemd-analyze for the browser and deploy tests (installs
+# them, or stops at once with the one command to run).
 test: setup
+	scripts/bootstrap.sh
 	$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
+# ruff for Python; SQLFluff for the models (.sqlfluff: jinja templater, dbt builtins stubbed, offline).
 lint: setup
-	$(BIN)/ruff check warehouse ingest app expectations bench demo_data tests
+	$(BIN)/ruff check warehouse ingest app expectations bench demo_data tests scripts
+	$(BIN)/sqlfluff lint models --processes 2
 
 bench-small: setup
 	$(BIN)/python -m bench.run --profile small
