@@ -276,3 +276,20 @@ def test_a_file_that_fails_a_build_rule_is_set_aside_and_the_rest_publishes(home
     assert "gis_2021-01.csv" not in gis_files and good.name in web_files
     code, record = _refresh(home, **env)
     assert code == 0, record
+
+
+def test_a_lost_releases_folder_is_served_again_from_the_kept_copy(home: Path):
+    """releases/ deleted (docs and open data with it): the kept copy in versions/ is served again at once, and
+    the next refresh rebuilds the docs and open data instead of calling the home unchanged."""
+    before = _marts(home)
+    shutil.rmtree(home / "releases")
+    status = run_warehouse(home, "--json", "status")
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert report["published"] and any("releases/ is lost" in line for line in report["home_check"]["repairs"])
+    assert _marts(home) == before
+    code, record = _refresh(home)
+    assert code == 0 and record["status"] == "success", record
+    assert (home / "docs" / "catalog.json").exists() and (home / "open" / "catalog.json").exists()
+    code, record = _refresh(home)
+    assert code == 0 and record["status"] == "no_op", record

@@ -25,7 +25,8 @@ def needs_build(run: Refresh) -> bool:
             f"{lake_fingerprint(run.settings)}|{code_fingerprint(run.settings)}|{run.as_of}|"
             f"{sorted(open_quarantine_by_table(run.settings).items())}".encode()
         ).hexdigest()
-        return run.full_rebuild or published_fingerprint(run.settings) != run.record.fingerprint
+        return (run.full_rebuild or published_fingerprint(run.settings) != run.record.fingerprint
+                or not database.release_is_whole(run.settings))  # e.g. served again from a kept copy
 
 
 def code_fingerprint(settings: Settings) -> str:
