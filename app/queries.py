@@ -269,11 +269,10 @@ def gis_monthly(run: Runner) -> pl.DataFrame:
 
 
 def gis_ward_monthly(run: Runner) -> pl.DataFrame:
-    """Ward-wide GIS use per month: logins, the month's business days (dim_date, via the mart), map opens."""
-    return run("select fiscal_month_start_date as month_start_date, sum(login_count) as login_count, "
-               "max(business_days) as business_days, sum(login_count) / nullif(max(business_days), 0) "
-               "as logins_per_business_day, sum(map_open_count) as map_open_count "
-               "from main.mart_gis_usage_monthly group by fiscal_month_start_date order by 1", None)
+    """Ward-wide GIS use per month: logins, the month's business days (dim_date), logins per business day."""
+    return run("select distinct fiscal_month_start_date as month_start_date, ward_login_count as login_count, "
+               "business_days, ward_logins_per_business_day as logins_per_business_day "
+               "from main.mart_gis_usage_monthly order by 1", None)
 
 
 ENERGY_METRICS = ("electricity_kwh", "gas_m3", "water_m3", "co2_kg")

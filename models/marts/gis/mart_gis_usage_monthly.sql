@@ -47,6 +47,17 @@ department_months as (
 
 ),
 
+ward_months as (
+
+    select
+        fiscal_month_start_date,
+        sum(login_count) as ward_login_count
+
+    from department_months
+    group by fiscal_month_start_date
+
+),
+
 final as (
 
     select
@@ -58,11 +69,16 @@ final as (
         -- M03-1 GISの職員利用（システムログイン）数（日平均）, per department: logins ÷ the month's 開庁日
         {{ safe_divide('department_months.login_count', 'business_days.business_days') }} as logins_per_business_day,
         department_months.map_open_count,
-        coalesce(maps_used.distinct_map_count, 0) as distinct_map_count
+        coalesce(maps_used.distinct_map_count, 0) as distinct_map_count,
+        -- ward-wide M03-1 of the month: all departments' logins ÷ the month's 開庁日
+        ward_months.ward_login_count,
+        {{ safe_divide('ward_months.ward_login_count', 'business_days.business_days') }} as ward_logins_per_business_day
 
     from department_months
     left join business_days
         on department_months.fiscal_month_start_date = business_days.fiscal_month_start_date
+    inner join ward_months
+        on department_months.fiscal_month_start_date = ward_months.fiscal_month_start_date
     left join maps_used
         on department_months.fiscal_month_start_date = maps_used.fiscal_month_start_date
         and department_months.department_name_ja = maps_used.department_name_ja
