@@ -585,9 +585,11 @@ def verify(out: Output, repair: bool) -> None:
         out.console.print(f"  repaired: {escape(line)}")
     for item in result.set_aside:
         out.console.print(f"  [yellow]set aside[/] {escape(item['file_name'])}: {escape(item['reason'])}")
-    if not result.ok and not repair:
+    if not result.ok:
         click.echo("warehouse verify: the lake has problems; `warehouse verify --repair` repairs what it can "
-                   "(nothing is deleted)", err=True)
+                   "(nothing is deleted)" if not repair else
+                   "warehouse verify --repair: problems remain after the repair (listed above); see `warehouse files`",
+                   err=True)
         sys.exit(1)
     sys.exit(3 if result.set_aside else 0)
 

@@ -44,10 +44,13 @@ class VerifyReport:
     parts_checked: int = 0
     versions_checked: int = 0
     manifest_ok: bool = True
+    remaining: list[LakeIssue] | None = None  # after a repair: what a fresh check still finds
 
     @property
     def ok(self) -> bool:
-        return self.manifest_ok and not [i for i in self.issues if i.problem != "unrecorded_checksum"]
+        """The lake is intact now (after the repairs, when there were any)."""
+        issues = self.issues if self.remaining is None else self.remaining
+        return self.manifest_ok and not [i for i in issues if i.problem != "unrecorded_checksum"]
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
@@ -320,6 +323,8 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
             if not part.get("live") and part.get("replaced_by") and path.exists() and part["parquet"] not in live:
                 path.unlink()
                 report.repaired.append(f"removed {part['parquet']} (replaced by a newer file, left by an interrupted load)")
+    if report.issues or report.repaired or report.set_aside:
+        report.remaining = verify_lake(settings).issues
     return report
 
 
