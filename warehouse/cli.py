@@ -549,9 +549,8 @@ def files_retry(out: Output, name_or_sha: str) -> None:
     """Read a quarantined file again after its mapping or a setting was fixed (or re-admit a set-aside one)."""
     from warehouse.files import retry
     from warehouse.platform.ledger import new_run_id
-    from warehouse.refresh import as_of_date
 
-    result = _locked(lambda settings: retry(settings, name_or_sha, new_run_id(), as_of_date()))
+    result = _locked(lambda settings: retry(settings, name_or_sha, new_run_id(), settings.as_of_date))
     colour = "red" if result["status"] == "quarantined" else "green"
     out.console.print(f"[{colour}]{result['status']}[/]: {escape(str(result['message']))}")
     if result["status"] != "quarantined":
@@ -567,11 +566,10 @@ def files_retry(out: Output, name_or_sha: str) -> None:
 def verify(out: Output, repair: bool) -> None:
     """Check every lake file against the checksum recorded when it was written (and repair with --repair)."""
     from warehouse.platform.ledger import new_run_id
-    from warehouse.refresh import as_of_date
     from warehouse.verify import record_result, repair_lake, verify_lake
 
     def run(settings: Settings):
-        result = (repair_lake(settings, new_run_id(), today=as_of_date(), rebuild=True) if repair
+        result = (repair_lake(settings, new_run_id(), today=settings.as_of_date, rebuild=True) if repair
                   else verify_lake(settings))
         record_result(settings, result)
         return result

@@ -45,7 +45,7 @@ class Refresh:
                  full_rebuild: bool = False) -> None:
         self.settings = settings
         self.progress = progress or (lambda step, message: None)
-        self.as_of = as_of_date()
+        self.as_of = settings.as_of_date
         self.record = ledger.RunRecord(run_id=ledger.new_run_id(), kind=kind, started_at=ledger.utc_now(),
                                        as_of_date=self.as_of.isoformat())
         self.full_rebuild = full_rebuild
