@@ -103,20 +103,19 @@ def _project_copy(tmp_path: Path) -> Path:
 
 
 def test_failed_quality_gate_keeps_the_last_good_warehouse(demo_home_copy: Path, tmp_path: Path):
-    """A golden record fails (one of the previous plan's grades mistyped in the seed, so Table 1 no longer
-    reads as printed): nothing is published."""
+    """A gate that only great-expectations checks fails (a 42nd indicator slipped into the plan's seed while the
+    plan has 41): nothing is published, and no file is blamed for it."""
     project = _project_copy(tmp_path)
-    seed = project / "seeds" / "previous_plan_projects.csv"
+    seed = project / "seeds" / "plan_indicators.csv"
     lines = seed.read_text(encoding="utf-8").splitlines(keepends=True)
-    graded_a = next(i for i, line in enumerate(lines) if ",A," in line)
-    lines[graded_a] = lines[graded_a].replace(",A,", ",B,", 1)
-    seed.write_text("".join(lines), encoding="utf-8")
+    copied = next(line for line in lines if line.startswith("M01-1,"))
+    seed.write_text("".join([*lines, copied.replace("M01-1,", "M01-9,", 1)]), encoding="utf-8")
     before = _sha(demo_home_copy / "warehouse.duckdb")
     completed = run_warehouse(demo_home_copy, "--json", "refresh", WAREHOUSE_DBT_PROJECT_DIR=str(project))
     assert completed.returncode == 1, completed.stdout[-2000:]
     record = json.loads(completed.stdout)
     assert record["failed_step"] == "quality_gates"
-    assert "quality checks failed" in record["message"] and "mart_previous_plan_evaluation" in record["message"]
+    assert "quality checks failed" in record["message"] and "41 indicators per fiscal year" in record["message"]
     assert _sha(demo_home_copy / "warehouse.duckdb") == before
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from warehouse.platform.settings import Settings
+from warehouse.platform.wareki import fiscal_year_label
 
 Runner = Callable[[str, Sequence[Any] | None], pl.DataFrame]
 
@@ -39,13 +40,6 @@ GRADE_JA = {"not_evaluable": "評価不能"}
 
 class ReportError(RuntimeError):
     """The report cannot be produced from what is published."""
-
-
-def wareki_fiscal_year(fiscal_year: int) -> str:
-    """和暦 label of a fiscal year (令和元年度 = FY2019)."""
-    if fiscal_year <= 2018:
-        return f"平成{fiscal_year - 1988}年度"
-    return "令和元年度" if fiscal_year == 2019 else f"令和{fiscal_year - 2018}年度"
 
 
 REQUIRED_TABLES = ("seeds.plan_measures", "main.dim_indicator", "main.mart_kpi_indicator_progress",
@@ -111,7 +105,7 @@ def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja
     number = book.add_format({**font, "num_format": "#,##0.##"})
     percent = book.add_format({**font, "num_format": "0.0%"})
     comment = book.add_format({**font, "bg_color": "#FFF2CC"})
-    label = wareki_fiscal_year(fiscal_year)
+    label = fiscal_year_label(fiscal_year)
     sheet.write(0, 0, f"『ICT推進・活用計画2020』の取り組み状況（{label}・{fiscal_year}年度）"
                 if lang == "ja" else f"ICT Plan 2020 progress report, FY{fiscal_year}", title)
     sheet.write(1, 0, "評価(案)は指標の実績から算出した目安です。所管課コメント欄に記入してください。"
