@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from warehouse.platform.settings import Settings, load_settings
-from warehouse.serving.sandbox import QueryFailed, QueryRefused, Sandbox
+from warehouse.serving.sandbox import QueryFailed, QueryRefused, Sandbox, sandbox_options
 
 __all__ = ["QueryFailed", "QueryRefused", "Runner", "make_runner", "published_file_key", "published_version_info",
            "settings"]
@@ -54,14 +54,12 @@ def _close_quietly(sandbox: Sandbox) -> None:
 def _sandbox_for(path: str, file_key: tuple[int, int], sql_settings: tuple[tuple[str, Any], ...]) -> Sandbox:
     """One sandbox per published file version (file_key is part of the cache key on purpose)."""
     del file_key
-    options = dict(sql_settings)
-    return Sandbox(Path(path), memory_limit=str(options.get("memory_limit", "1GB")),
-                   threads=int(options.get("threads", 1)), timeout_seconds=float(options.get("timeout_seconds", 10)),
-                   max_rows=int(options.get("max_rows", 10000)))
+    return Sandbox(Path(path), **dict(sql_settings))
 
 
 def _sql_settings(config: Settings) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted((str(k), v) for k, v in config.raw.get("sql", {}).items()))
+    """The validated [sql] settings, hashable for the cache key (their defaults live in settings.toml only)."""
+    return tuple(sorted(sandbox_options(config).items()))
 
 
 _CURRENT_KEYS: dict[str, tuple[int, int]] = {}

@@ -78,6 +78,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality_warnings_count": ("{n}件の注意があります（公開は止めていません）。",
                                "{n} warning(s); the publish was not held back."),
     # pages
+    "nav_plan": ("計画と評価", "Plan and evaluation"),
+    "nav_sources": ("データの分野", "Data by source"),
+    "nav_data": ("データを使う", "Using the data"),
     "page_overview": ("計画の概要", "Plan overview"),
     "page_indicator": ("指標の詳細", "Indicator detail"),
     "page_certificates": ("証明書交付", "Certificates"),

@@ -15,8 +15,6 @@ from app.formatting import fiscal_year_label, format_date
 from app.i18n import t
 from app.ui import CTX_KEY, PageContext, has_any_data, no_data_yet
 
-PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
-
 st.set_page_config(layout="wide", page_title="板橋区 ICT推進・活用計画 ダッシュボード", page_icon=None)
 
 
@@ -83,19 +81,24 @@ def header(c: PageContext) -> None:
         no_data_yet(c, whole_warehouse=True)
 
 
+SECTIONS: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("nav_plan", [("overview", "page_overview", "dashboard"), ("indicator", "page_indicator", "monitoring"),
+                  ("previous_plan", "page_previous", "history"), ("yearly_report", "page_report", "description")]),
+    ("nav_sources", [("certificates", "page_certificates", "badge"), ("homepage", "page_homepage", "language"),
+                     ("gis", "page_gis", "map"), ("energy", "page_energy", "bolt")]),
+    ("nav_data", [("catalog", "page_catalog", "menu_book"), ("sql_console", "page_sql", "terminal"),
+                  ("open_data", "page_open_data", "download")]),
+]
+
+
 def navigation(lang: str) -> st.navigation:
-    """All pages, titled in the chosen language; the SQL / open-data pages when their files exist."""
-    spec = [("overview", "page_overview", "🗂️"), ("indicator", "page_indicator", "📈"),
-            ("certificates", "page_certificates", "🪪"), ("homepage", "page_homepage", "🌐"), ("gis", "page_gis", "🗺️"),
-            ("energy", "page_energy", "⚡"), ("previous_plan", "page_previous", "📜"), ("catalog", "page_catalog", "📚"),
-            ("yearly_report", "page_report", "📝")]
-    pages = [st.Page(f"app_pages/{name}.py", title=t(key, lang), url_path=name, default=name == "overview")
-             for name, key, icon in spec]
-    for file_name, key, url in (("sql_console.py", "page_sql", "sql_console"),
-                                ("open_data.py", "page_open_data", "open_data")):
-        if (PAGES_DIR / file_name).exists():
-            pages.append(st.Page(f"app_pages/{file_name}", title=t(key, lang), url_path=url))
-    return st.navigation(pages)
+    """Every page in three sections (the plan, its data sources, data for analysts), titled in the chosen language."""
+    return st.navigation({
+        t(section, lang): [st.Page(f"app_pages/{name}.py", title=t(key, lang), url_path=name, icon=f":material/{icon}:",
+                                   default=name == "overview")
+                           for name, key, icon in pages]
+        for section, pages in SECTIONS
+    })
 
 
 def main() -> None:
