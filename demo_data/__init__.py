@@ -6,11 +6,12 @@ card rates that shape convenience-store issuance. See README.md for the anchors 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from warehouse.platform.settings import as_of_date_from_env
 
 from . import certificates, energy, gis, indicator_reports, web_access
 from .common import Month, month_range
@@ -19,7 +20,6 @@ from .facilities import write_facility_masters
 __all__ = ["KINDS", "SampleSummary", "default_end_month", "write_sample_extracts"]
 
 KINDS = ("certificates", "web_access", "gis", "energy", "indicator_reports")
-AS_OF_ENV = "WAREHOUSE_AS_OF_DATE"
 DEFAULT_SEEDS_FILE = Path(__file__).resolve().parents[1] / indicator_reports.INDICATORS_SEED
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -45,14 +45,8 @@ class SampleSummary:
 
 
 def as_of_date() -> dt.date:
-    """Today, or WAREHOUSE_AS_OF_DATE (YYYY-MM-DD) so demos and refreshes can be pinned to a date."""
-    text = os.environ.get(AS_OF_ENV)
-    if not text:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise ValueError(f"environment variable {AS_OF_ENV}={text!r} is not a date; use YYYY-MM-DD") from exc
+    """The warehouse's as-of date (WAREHOUSE_AS_OF_DATE or today), read where every setting is read."""
+    return as_of_date_from_env()
 
 
 def default_end_month() -> str:
