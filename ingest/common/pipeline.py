@@ -234,7 +234,52 @@ def stage_file(
 
 
 def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> Staged:
-    """stage_file without the safety net."""
+    """stage_file without the safety net: open the layout, check and write each batch, then the whole-file checks."""
+    opened = _open_layout(spec, ctx)
+    written = _Written()
+    for number, batch in enumerate(_batches(opened.table.rows, chunk_rows)):
+        written.rows_in += len(batch)
+        result = _check_batch(_frame(batch, opened.names), opened, ctx, written.tally)
+        if written.tally.total >= MAX_FINDINGS:
+            written.stopped_early = True
+            break
+        if written.tally:
+            continue
+        _write_parts(_lake_frame(result, opened.contract, ctx), number, staging_dir, written)
+    _reject_findings(opened, ctx, written)
+    return _finish_checks(opened, ctx, written, staging_dir)
+
+
+@dataclass
+class _Opened:
+    """A landing file opened and its layout read: what every batch is checked and transformed with."""
+
+    table: RawTable
+    special: bool  # read by the kind's special reader (logs): no header list to show in a refusal
+    layout: Layout
+    contract: Contract
+    names: list[str]  # field name of each file column (extra:<i> for columns the layout does not know)
+    warnings: list[str]
+    max_values: dict[str, float]
+    raw_allowed: dict[str, frozenset[str]]
+    lake_allowed: dict[str, frozenset[str]]
+    scanned_raw: set[str]
+
+
+@dataclass
+class _Written:
+    """What the batches of one file have staged and found so far."""
+
+    tally: Tally = field(default_factory=lambda: Tally(keep=MAX_FINDINGS))
+    parts: dict[str, list[Path]] = field(default_factory=dict)
+    month_rows: dict[str, int] = field(default_factory=dict)
+    rows_in: int = 0
+    rows_out: int = 0
+    stopped_early: bool = False
+
+
+def _open_layout(spec: KindSpec, ctx: Context) -> _Opened:
+    """Open the file with its kind's reader, match its header to a layout and record the facts on ctx."""
     path = ctx.path
     table = spec.special_reader(path, ctx) if spec.special_reader else None
     special = table is not None
@@ -252,80 +297,106 @@ def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> 
     ctx.headers = {names[index]: table.header[index] for index in range(len(table.header))}
     ctx.title_rows = table.title_rows
     ctx.declared_month = _declared_month(path, table.title_rows, layout)
+    max_values = _max_values(contract, layout, ctx.settings)
+    raw_allowed = _raw_pii_allowed(layout, table.header, names, warnings)
+    return _Opened(table, special, layout, contract, names, warnings, max_values, raw_allowed,
+                   _lake_pii_allowed(contract), {field_.name for field_ in layout.fields if field_.keep})
+
+
+def _max_values(contract: Contract, layout: Layout, settings: Any) -> dict[str, float]:
+    """Plausible maxima per column: the [ingest] settings the contract names, then the layout's own limits."""
     max_values = {
-        column.name: float(ctx.settings.get("ingest", column.max_setting))
+        column.name: float(settings.get("ingest", column.max_setting))
         for column in contract.columns if column.max_setting
     }
     max_values.update(layout.limits)
-    tally = Tally(keep=MAX_FINDINGS)
-    parts: dict[str, list[Path]] = {}
-    month_rows: dict[str, int] = {}
-    rows_in = rows_out = 0
-    stopped_early = False
+    return max_values
+
+
+def _raw_pii_allowed(layout: Layout, header: list[str], names: list[str],
+                     warnings: list[str]) -> dict[str, frozenset[str]]:
+    """PII kinds each file column may hold as read, public identifiers included (a warning when one is missing)."""
     raw_allowed = _allowed_pii(layout)
-    public = {header_key(header) for header in layout.public_identifiers}
-    for index, title in enumerate(table.header):
+    public = {header_key(title) for title in layout.public_identifiers}
+    for index, title in enumerate(header):
         if header_key(title) in public:
             raw_allowed[names[index]] = raw_allowed.get(names[index], frozenset()) | PUBLIC_IDENTIFIER_PII
-    missing_public = sorted(public - {header_key(title) for title in table.header})
+    missing_public = sorted(public - {header_key(title) for title in header})
     if missing_public:
         warnings.append(f"public identifier column(s) {', '.join(missing_public)} declared by the mapping are not in "
                         "the file")
-    lake_allowed = _lake_pii_allowed(contract)
-    scanned_raw = {spec_.name for spec_ in layout.fields if spec_.keep}  # stored as read: scanned before transform
-    lineage_name = path.name
-    for number, batch in enumerate(_batches(table.rows, chunk_rows)):
-        rows_in += len(batch)
-        frame = _frame(batch, names)
-        if layout.constants:
-            frame = frame.with_columns(
-                [pl.lit(None if value is None else str(value), dtype=pl.String).alias(name)
-                 for name, value in layout.constants.items() if name not in frame.columns]
-            )
-        findings: list[Finding] = []
-        findings.extend(scan_frame(frame, raw_allowed, ctx.headers))
-        result: pl.DataFrame = layout.transform(frame, ctx, findings)
-        reduced = [c for c in result.columns if result.schema[c] == pl.String and c not in scanned_raw]
-        if reduced:  # columns made at ingest (request path, referrer host …) are scanned in their stored form
-            findings.extend(scan_frame(result.select([*reduced, "source_row_number"]), lake_allowed, ctx.headers))
-        findings.extend(check_contract(result, contract, ctx, max_values))
-        tally.add(_one_problem_per_cell(findings))
-        if tally.total >= MAX_FINDINGS:
-            stopped_early = True
-            break
-        if tally:
-            continue
-        result = result.with_columns(
-            pl.lit(lineage_name, dtype=pl.String).alias("source_file_name"),
-            pl.lit(ctx.sha256, dtype=pl.String).alias("source_file_sha256"),
-            pl.lit(ctx.loaded_at.replace(tzinfo=None), dtype=pl.Datetime("us")).alias("loaded_at"),
+    return raw_allowed
+
+
+def _check_batch(frame: pl.DataFrame, opened: _Opened, ctx: Context, tally: Tally) -> pl.DataFrame:
+    """Add the layout's constants, scan for PII, transform and check one batch; its problems go to tally."""
+    layout = opened.layout
+    if layout.constants:
+        frame = frame.with_columns(
+            [pl.lit(None if value is None else str(value), dtype=pl.String).alias(name)
+             for name, value in layout.constants.items() if name not in frame.columns]
         )
-        result = result.with_columns(_fiscal_month(result, contract, ctx.loaded_at))
-        ordered = [*contract.names, *(name for name, _, _ in LINEAGE_COLUMNS), "fiscal_month"]
-        schema = contract.polars_schema()
-        result = result.select([pl.col(name).cast(schema[name]) for name in ordered])
-        for (month,), part in result.partition_by("fiscal_month", as_dict=True).items():
-            target = staging_dir / str(month) / f"part-{number:06d}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            part.drop("fiscal_month").write_parquet(target)
-            parts.setdefault(str(month), []).append(target)
-            month_rows[str(month)] = month_rows.get(str(month), 0) + part.height
-        rows_out += result.height
-    found = None if special else [header for header in table.header if header]
-    if tally:
-        raise Rejected(f"{path.name}: {summarise(tally.kept)}.", tally.kept, counts=tally.counts, rows_read=rows_in,
-                       stopped_early=stopped_early, expected_headers=layout.expected_headers, found_headers=found,
+    findings: list[Finding] = []
+    findings.extend(scan_frame(frame, opened.raw_allowed, ctx.headers))
+    result: pl.DataFrame = layout.transform(frame, ctx, findings)
+    reduced = [c for c in result.columns if result.schema[c] == pl.String and c not in opened.scanned_raw]
+    if reduced:  # columns made at ingest (request path, referrer host …) are scanned in their stored form
+        findings.extend(scan_frame(result.select([*reduced, "source_row_number"]), opened.lake_allowed, ctx.headers))
+    findings.extend(check_contract(result, opened.contract, ctx, opened.max_values))
+    tally.add(_one_problem_per_cell(findings))
+    return result
+
+
+def _lake_frame(result: pl.DataFrame, contract: Contract, ctx: Context) -> pl.DataFrame:
+    """A checked batch in its lake form: lineage columns, the partition value, the contract's order and types."""
+    result = result.with_columns(
+        pl.lit(ctx.path.name, dtype=pl.String).alias("source_file_name"),
+        pl.lit(ctx.sha256, dtype=pl.String).alias("source_file_sha256"),
+        pl.lit(ctx.loaded_at.replace(tzinfo=None), dtype=pl.Datetime("us")).alias("loaded_at"),
+    )
+    result = result.with_columns(_fiscal_month(result, contract, ctx.loaded_at))
+    ordered = [*contract.names, *(name for name, _, _ in LINEAGE_COLUMNS), "fiscal_month"]
+    schema = contract.polars_schema()
+    return result.select([pl.col(name).cast(schema[name]) for name in ordered])
+
+
+def _write_parts(result: pl.DataFrame, number: int, staging_dir: Path, written: _Written) -> None:
+    """Write one batch into staging, one Parquet part per fiscal month."""
+    for (month,), part in result.partition_by("fiscal_month", as_dict=True).items():
+        target = staging_dir / str(month) / f"part-{number:06d}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.drop("fiscal_month").write_parquet(target)
+        written.parts.setdefault(str(month), []).append(target)
+        written.month_rows[str(month)] = written.month_rows.get(str(month), 0) + part.height
+    written.rows_out += result.height
+
+
+def _reject_findings(opened: _Opened, ctx: Context, written: _Written) -> None:
+    """Refuse a file with row problems, or with no data rows at all."""
+    path, layout = ctx.path, opened.layout
+    found = None if opened.special else [header for header in opened.table.header if header]
+    if written.tally:
+        raise Rejected(f"{path.name}: {summarise(written.tally.kept)}.", written.tally.kept,
+                       counts=written.tally.counts, rows_read=written.rows_in, stopped_early=written.stopped_early,
+                       expected_headers=layout.expected_headers, found_headers=found,
                        optional_headers=layout.optional_headers, mapping_file=layout.source)
-    if rows_in == 0:
+    if written.rows_in == 0:
         raise Rejected(f"{path.name}: header only, no data rows; send the export with its data.",
                        [Finding(0, None, "header only (no data rows)")],
                        message_ja=f"{path.name}: 見出しの行だけで、データの行がありません。データの入ったファイルを送ってください。",
                        next_step="resend_complete", found_headers=found)
+
+
+def _finish_checks(opened: _Opened, ctx: Context, written: _Written, staging_dir: Path) -> Staged:
+    """Whole-file checks over the staged parts (unique keys in the file, then across the lake), then the result."""
+    contract, parts = opened.contract, written.parts
     _check_unique(parts, contract, ctx)
     scopes = _scopes(parts, contract)
-    _check_lake_unique(Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, [], staging_dir),
-                       contract, ctx)
-    return Staged(contract.table, parts, month_rows, scopes, rows_in, rows_out, warnings + ctx.warnings, staging_dir)
+    staged = Staged(contract.table, parts, written.month_rows, scopes, written.rows_in, written.rows_out, [],
+                    staging_dir)
+    _check_lake_unique(staged, contract, ctx)
+    staged.warnings = opened.warnings + ctx.warnings
+    return staged
 
 
 def _one_problem_per_cell(findings: list[Finding]) -> list[Finding]:
@@ -379,11 +450,24 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
         return
     if contract.replace_scope is not None and set(contract.replace_scope) <= set(key):
         return  # a clash needs the same scope values: replaced, or refused as a partial overlap, before this
+    existing = _live_lake_parts(staged, contract, ctx)
+    if not existing:
+        return
+    new = pl.scan_parquet([str(p) for paths in staged.parts.values() for p in paths], glob=False).select([*key, "source_row_number"])
+    old = pl.scan_parquet([str(p) for p in existing], glob=False).select(
+        [*key, pl.col("source_file_name").alias("old_file"), pl.col("source_row_number").alias("old_row")])
+    clashes = new.join(old, on=key, how="inner", nulls_equal=True).sort("source_row_number").collect()
+    if clashes.height:
+        _reject_lake_clashes(clashes, "+".join(ctx.headers.get(name, name) for name in key), ctx)
+
+
+def _live_lake_parts(staged: Staged, contract: Contract, ctx: Context) -> list[Path]:
+    """The live lake parts of the staged table and months from other files, minus those this file replaces."""
     lake_dir = Path(ctx.settings.lake_dir)
     try:
         manifest = lake.read_manifest(lake_dir)
     except Exception:  # noqa: BLE001 — a damaged manifest is the refresh's to report, not this file's fault
-        return
+        return []
     replaced = {part["parquet"] for _, part in plan_replacement(manifest, staged, ctx.path)}
     existing = [
         lake_dir / part["parquet"]
@@ -392,16 +476,11 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
         if part.get("live") and part["table"] == contract.table and part["fiscal_month"] in staged.parts
         and part["parquet"] not in replaced
     ]
-    existing = [path for path in existing if path.exists()]
-    if not existing:
-        return
-    new = pl.scan_parquet([str(p) for paths in staged.parts.values() for p in paths], glob=False).select([*key, "source_row_number"])
-    old = pl.scan_parquet([str(p) for p in existing], glob=False).select(
-        [*key, pl.col("source_file_name").alias("old_file"), pl.col("source_row_number").alias("old_row")])
-    clashes = new.join(old, on=key, how="inner", nulls_equal=True).sort("source_row_number").collect()
-    if not clashes.height:
-        return
-    label = "+".join(ctx.headers.get(name, name) for name in key)
+    return [path for path in existing if path.exists()]
+
+
+def _reject_lake_clashes(clashes: pl.DataFrame, label: str, ctx: Context) -> None:
+    """Refuse the file, naming each clashing row (up to MAX_FINDINGS) and the earlier file it repeats."""
     shown = clashes.head(MAX_FINDINGS)
     findings = [Finding(int(row), label, f"duplicate key across files (already loaded from {name}, row {old_row})")
                 for row, name, old_row in zip(shown["source_row_number"].to_list(), shown["old_file"].to_list(),
@@ -476,7 +555,8 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
     replaced = plan_replacement(manifest, staged, ctx.path)
     if not (lake_dir / lake.MANIFEST_NAME).exists():  # a new lake: its (empty) index exists before any data
         lake.write_manifest(lake_dir, manifest)
-    archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name)
+    archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name,
+                                     {"kind": ctx.kind, "loaded_at": ctx.loaded_at.isoformat(), "run_id": run_id})
     kill_point("ingest.after_archive")
     new_parts = []
     for month, paths in sorted(staged.parts.items()):
