@@ -101,6 +101,15 @@ def verify_lake(settings: Settings, *, checksums: bool = True) -> VerifyReport:
         report.issues.append(LakeIssue("manifest_missing" if missing else "manifest_unreadable",
                                        lake.MANIFEST_NAME, str(exc)))
         return report
+    if not (lake_dir / lake.MANIFEST_NAME).exists():
+        originals = lake.archived_originals(settings.archive_dir)
+        if originals:  # no index and no data, but accepted files exist: the lake was lost, not never made
+            report.manifest_ok = False
+            report.issues.append(LakeIssue(
+                "lake_lost", "", f"{lake_dir} holds no manifest and no data, but {settings.archive_dir} holds "
+                f"{len(originals)} accepted originals: the lake was lost. Nothing was changed. Run `warehouse verify "
+                "--repair` to load them again from the archive."))
+            return report
     for row in rows:
         if row.get("status", "live") != "live":
             continue
@@ -240,7 +249,7 @@ def rebuild_manifest(settings: Settings) -> tuple[list[dict[str, Any]], list[str
         row = by_sha.get(sha) or adopted.get(sha)
         if row is None:
             archived = settings.archive_dir / sha[:2] / sha
-            originals = sorted(archived.iterdir()) if archived.is_dir() else []
+            originals = sorted(p for p in archived.iterdir() if p.name != lake.ORIGIN_NAME) if archived.is_dir() else []
             row = adopted[sha] = {
                 "sha256": sha, "kind": contract.kind, "path": "", "file_name": name, "size_bytes": -1, "mtime_ns": -1,
                 "tables": [table], "fiscal_months": [], "rows_in": 0, "rows_out": 0, "loaded_at": loaded_at,
@@ -273,6 +282,13 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
     only when `rebuild` (the operator's `warehouse verify --repair`; a refresh stops instead)."""
     report = verify_lake(settings)
     lake_dir = settings.lake_dir
+    if not report.manifest_ok and report.issues[0].problem == "lake_lost":
+        if not rebuild:
+            return report
+        report.repaired.append(_reload_from_archive(settings, run_id, today))
+        reloaded = verify_lake(settings)
+        reloaded.repaired = report.repaired
+        return reloaded
     if not report.manifest_ok:
         if not rebuild:
             return report
@@ -326,6 +342,27 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
     if report.issues or report.repaired or report.set_aside:
         report.remaining = verify_lake(settings).issues
     return report
+
+
+def _reload_from_archive(settings: Settings, run_id: str, today: date) -> str:
+    """Load every archived original again, in the order they were first loaded (so corrections replace what
+    they replaced before). Each is read from a scratch copy: a refusal must never touch the archive."""
+    from ingest import ingest_file
+
+    loaded, refused = 0, []
+    scratch = settings.build_dir / "restore_staging" / "archive"
+    for original, origin in lake.archived_originals(settings.archive_dir):
+        copy = scratch / original.parent.name / original.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(original, copy)
+        outcome = ingest_file(settings, copy, str(origin.get("kind")), run_id, today=today)
+        if outcome.status in {"loaded", "replaced", "unchanged"}:
+            loaded += 1
+        else:
+            refused.append(f"{original.name} ({outcome.status}: {outcome.message})")
+    shutil.rmtree(scratch, ignore_errors=True)
+    note = f"the lost lake was loaded again from {loaded} archived original(s)"
+    return note + (f"; refused now: {'; '.join(refused)}" if refused else "")
 
 
 def _remove_temp_files(settings: Settings, report: VerifyReport) -> None:

@@ -177,11 +177,31 @@ def quarantine(quarantine_dir: Path, source: Path, sha256: str, report: dict[str
     return target
 
 
-def archive_original(archive_dir: Path, source: Path, sha256: str, file_name: str) -> str:
-    """Keep the accepted original, content-addressed (archive/<sha[:2]>/<sha256>/<file name>); returns the
-    path relative to archive_dir. The file name is kept because ingest reads the month from it."""
+ORIGIN_NAME = "origin.json"  # beside each archived original: what it is, so a lost lake can be reloaded
+
+
+def archive_original(archive_dir: Path, source: Path, sha256: str, file_name: str, origin: dict[str, Any]) -> str:
+    """Keep the accepted original, content-addressed (archive/<sha[:2]>/<sha256>/<file name>) with an
+    origin.json (kind, file name, loaded_at, run_id); returns the path relative to archive_dir. The file name
+    is kept because ingest reads the month from it."""
     relative = f"{sha256[:2]}/{sha256}/{file_name}"
     target = archive_dir / relative
     if not (target.exists() and target.stat().st_size == source.stat().st_size):
         durable.copy_file(source, target)
+    durable.write_text(target.with_name(ORIGIN_NAME),
+                       json.dumps({"file_name": file_name, "sha256": sha256, **origin}, ensure_ascii=False, default=str))
     return relative
+
+
+def archived_originals(archive_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Every archived original with its origin record, oldest load first."""
+    found = []
+    for origin in archive_dir.glob(f"*/*/{ORIGIN_NAME}") if archive_dir.exists() else []:
+        try:
+            record = json.loads(origin.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        original = origin.with_name(str(record.get("file_name", "")))
+        if original.is_file():
+            found.append((original, record))
+    return sorted(found, key=lambda item: str(item[1].get("loaded_at", "")))

@@ -293,3 +293,21 @@ def test_a_lost_releases_folder_is_served_again_from_the_kept_copy(home: Path):
     assert (home / "docs" / "catalog.json").exists() and (home / "open" / "catalog.json").exists()
     code, record = _refresh(home)
     assert code == 0 and record["status"] == "no_op", record
+
+
+def test_a_lost_lake_is_loaded_again_from_the_archive(home: Path):
+    """lake/ deleted whole, and the departments' landing copies gone too: the refresh stops instead of
+    publishing an empty warehouse, and `verify --repair` loads every archived original again."""
+    before = _marts(home)
+    shutil.rmtree(home / "lake")
+    shutil.rmtree(home / "landing")
+    code, record = _refresh(home)
+    assert code == 1 and record["failed_step"] == "verify", record
+    assert "the lake was lost" in record["message"] and "warehouse verify --repair" in record["message"]
+    assert _marts(home) == before, "the published warehouse is untouched"
+    repaired = run_warehouse(home, "--json", "verify", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "loaded again" in json.loads(repaired.stdout)["repaired"][0]
+    code, record = _refresh(home, "--full-rebuild")
+    assert code == 0, record
+    assert _marts(home) == before
