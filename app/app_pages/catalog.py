@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import queries
 from app.formatting import format_date
-from app.ui import ctx, safe
+from app.ui import PageContext, ctx, safe
 
 
 def load_dbt_docs(docs_dir: Path) -> dict[str, dict[str, Any]]:
@@ -51,68 +51,97 @@ def render() -> None:
         [c.t("datasets"), c.t("refresh_runs"), c.t("quality_results"), c.t("quality_warnings"),
          c.t("source_freshness")])
     with tab_data:
-        if tables.is_empty():
-            st.info(c.t("no_rows"))
-        else:
-            rows = []
-            for record in tables.to_dicts():
-                doc = docs.get(record["table_name"], {})
-                description = doc.get("description") or record.get("comment") or ""
-                rows.append({
-                    "schema": record["schema_name"], "table": record["table_name"],
-                    c.t("description"): description, c.t("grain"): grain_of(description),
-                    c.t("owner"): doc.get("owner", ""), "rows (est.)": record.get("row_estimate"),
-                })
-            frame = pl.DataFrame(rows)
-            st.caption(c.t("dataset_count", n=frame.height) + f" ・ dbt docs: {'◯' if docs else '—'} "
-                       f"{c.settings.docs_dir / 'manifest.json'}")
-            st.dataframe(frame.to_pandas(), hide_index=True, width="stretch", key="cat_tables")
-            options = [f"{r['schema']}.{r['table']}" for r in rows]
-            picked = st.selectbox(c.t("columns"), options, key="cat_pick",
-                                  index=options.index("main.mart_kpi_indicator_progress")
-                                  if "main.mart_kpi_indicator_progress" in options else 0)
-            schema, table = picked.split(".", 1)
-            columns = safe(c, queries.column_comments, schema, table)
-            doc_columns = docs.get(table, {}).get("columns", {})
-            if not columns.is_empty():
-                columns = columns.with_columns(pl.struct("column_name", "comment").map_elements(
-                    lambda s: doc_columns.get(s["column_name"]) or s["comment"] or "", return_dtype=pl.String)
-                    .alias("description")).drop("comment")
-                st.dataframe(columns.to_pandas(), hide_index=True, width="stretch", key="cat_columns")
+        _datasets(c, tables, docs)
     with tab_runs:
-        runs = safe(c, lambda run: queries.refresh_runs(run, c.catalog))
-        if runs.is_empty():
-            st.info(c.t("no_rows"))
-        else:
-            st.dataframe(runs.to_pandas(), hide_index=True, width="stretch", key="cat_runs")
+        _refresh_runs(c)
     with tab_quality:
-        quality = safe(c, lambda run: queries.quality_results(run, c.catalog))
-        if quality.is_empty():
-            st.info(c.t("no_rows"))
-        else:
-            passed = int(quality["success"].sum())
-            st.metric(c.t("quality_results"), f"{passed} / {quality.height}")
-            st.dataframe(quality.to_pandas(), hide_index=True, width="stretch", key="cat_quality")
+        _quality_results(c)
     with tab_warnings:
-        warnings = safe(c, lambda run: queries.data_quality_warnings(run, c.catalog))
-        if warnings.is_empty():
-            st.success(c.t("quality_warnings_none"))
-        else:
-            serious = warnings.filter(pl.col("severity") == "warning").height
-            st.caption(c.t("quality_warnings_count", n=serious))
-            message = "message_en" if c.lang == "en" else "message_ja"
-            for row in warnings.filter(pl.col("severity") == "warning").to_dicts():
-                st.warning(f"{row[message]}（{row['source_table']}: {row['row_count']:,} rows, "
-                           f"{format_date(row['first_date'], c.lang)} – {format_date(row['last_date'], c.lang)}, "
-                           f"{row['example_file_name']}）", icon="⚠️")
-            shown = warnings.drop("message_en" if c.lang != "en" else "message_ja")
-            st.dataframe(shown.to_pandas(), hide_index=True, width="stretch", key="cat_warnings")
+        _quality_warnings(c)
     with tab_fresh:
-        if c.freshness.is_empty():
-            st.info(c.t("no_rows"))
-        else:
-            st.caption(f"{c.t('data_through')}: {format_date(c.as_of, c.lang)}（as of）")
-            st.dataframe(c.freshness.to_pandas(), hide_index=True, width="stretch", key="cat_fresh")
+        _source_freshness(c)
+
+
+def _datasets(c: PageContext, tables: pl.DataFrame, docs: dict[str, dict[str, Any]]) -> None:
+    """Every table with its description, grain, owner and size, then the columns of the one picked."""
+    if tables.is_empty():
+        st.info(c.t("no_rows"))
+        return
+    rows = []
+    for record in tables.to_dicts():
+        doc = docs.get(record["table_name"], {})
+        description = doc.get("description") or record.get("comment") or ""
+        rows.append({
+            "schema": record["schema_name"], "table": record["table_name"],
+            c.t("description"): description, c.t("grain"): grain_of(description),
+            c.t("owner"): doc.get("owner", ""), "rows (est.)": record.get("row_estimate"),
+        })
+    frame = pl.DataFrame(rows)
+    st.caption(c.t("dataset_count", n=frame.height) + f" ・ dbt docs: {'◯' if docs else '—'} "
+               f"{c.settings.docs_dir / 'manifest.json'}")
+    st.dataframe(frame.to_pandas(), hide_index=True, width="stretch", key="cat_tables")
+    _table_columns(c, [f"{r['schema']}.{r['table']}" for r in rows], docs)
+
+
+def _table_columns(c: PageContext, options: list[str], docs: dict[str, dict[str, Any]]) -> None:
+    """The table selector and that table's columns, described by dbt docs or else the column comment."""
+    picked = st.selectbox(c.t("columns"), options, key="cat_pick",
+                          index=options.index("main.mart_kpi_indicator_progress")
+                          if "main.mart_kpi_indicator_progress" in options else 0)
+    schema, table = picked.split(".", 1)
+    columns = safe(c, queries.column_comments, schema, table)
+    doc_columns = docs.get(table, {}).get("columns", {})
+    if not columns.is_empty():
+        columns = columns.with_columns(pl.struct("column_name", "comment").map_elements(
+            lambda s: doc_columns.get(s["column_name"]) or s["comment"] or "", return_dtype=pl.String)
+            .alias("description")).drop("comment")
+        st.dataframe(columns.to_pandas(), hide_index=True, width="stretch", key="cat_columns")
+
+
+def _refresh_runs(c: PageContext) -> None:
+    """The refresh runs recorded in the build."""
+    runs = safe(c, lambda run: queries.refresh_runs(run, c.catalog))
+    if runs.is_empty():
+        st.info(c.t("no_rows"))
+    else:
+        st.dataframe(runs.to_pandas(), hide_index=True, width="stretch", key="cat_runs")
+
+
+def _quality_results(c: PageContext) -> None:
+    """Quality checks passed out of run, and each check's result."""
+    quality = safe(c, lambda run: queries.quality_results(run, c.catalog))
+    if quality.is_empty():
+        st.info(c.t("no_rows"))
+    else:
+        passed = int(quality["success"].sum())
+        st.metric(c.t("quality_results"), f"{passed} / {quality.height}")
+        st.dataframe(quality.to_pandas(), hide_index=True, width="stretch", key="cat_quality")
+
+
+def _quality_warnings(c: PageContext) -> None:
+    """Data-quality warnings: each serious one in words, then the whole list."""
+    warnings = safe(c, lambda run: queries.data_quality_warnings(run, c.catalog))
+    if warnings.is_empty():
+        st.success(c.t("quality_warnings_none"))
+        return
+    serious = warnings.filter(pl.col("severity") == "warning").height
+    st.caption(c.t("quality_warnings_count", n=serious))
+    message = "message_en" if c.lang == "en" else "message_ja"
+    for row in warnings.filter(pl.col("severity") == "warning").to_dicts():
+        st.warning(f"{row[message]}（{row['source_table']}: {row['row_count']:,} rows, "
+                   f"{format_date(row['first_date'], c.lang)} – {format_date(row['last_date'], c.lang)}, "
+                   f"{row['example_file_name']}）", icon="⚠️")
+    shown = warnings.drop("message_en" if c.lang != "en" else "message_ja")
+    st.dataframe(shown.to_pandas(), hide_index=True, width="stretch", key="cat_warnings")
+
+
+def _source_freshness(c: PageContext) -> None:
+    """How far each source's data runs, as of the warehouse's date."""
+    if c.freshness.is_empty():
+        st.info(c.t("no_rows"))
+    else:
+        st.caption(f"{c.t('data_through')}: {format_date(c.as_of, c.lang)}（as of）")
+        st.dataframe(c.freshness.to_pandas(), hide_index=True, width="stretch", key="cat_fresh")
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

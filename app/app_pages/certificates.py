@@ -23,9 +23,17 @@ def render() -> None:
 
 
 def _issuance(c: PageContext, shift: pl.DataFrame) -> None:
-    lang = c.lang
-    channel = "channel_name_en" if lang == "en" else "channel_name_ja"
+    """Issuance by channel: the year's headline figures, the channel mix, the convenience-store share, breakdowns."""
+    channel = "channel_name_en" if c.lang == "en" else "channel_name_ja"
     target_pct = float(shift["convenience_store_target_pct"].drop_nulls()[0])
+    fy_share = _headline_metrics(c, shift, target_pct)
+    order = _channel_mix(c, shift, channel)
+    _convenience_share(c, shift, target_pct, fy_share)
+    _breakdowns(c, channel, order)
+
+
+def _headline_metrics(c: PageContext, shift: pl.DataFrame, target_pct: float) -> float | None:
+    """The year's convenience-store share against the target, certificates issued, the target; returns the share."""
     kpi = safe(c, queries.indicator_year, CONVENIENCE_INDICATOR, c.fiscal_year, default={})
     year = shift.filter(pl.col("fiscal_year") == c.fiscal_year)
     total = year.filter(pl.col("channel_code") == "convenience_store")["total_issued_count"].sum()
@@ -33,12 +41,16 @@ def _issuance(c: PageContext, shift: pl.DataFrame) -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric(f"{c.t('conv_share')}（{c.fy(c.fiscal_year)}）", format_percent(fy_share),
               delta=None if fy_share is None else f"{fy_share - target_pct:+.1f} pt（{c.t('target')} {target_pct:g}%）")
-    m2.metric(f"{c.t('issued_count')}（{c.fy(c.fiscal_year)}）", format_man(total, lang) + c.t("unit_items"))
+    m2.metric(f"{c.t('issued_count')}（{c.fy(c.fiscal_year)}）", format_man(total, c.lang) + c.t("unit_items"))
     m3.metric(f"{c.t('target')}（{c.fy(kpi.get('target_fiscal_year') or 2020)}）", f"{target_pct:g}%")
     st.caption(status_line(c, ("certificate_issuances",), ("mart_certificate_channel_shift",),
                            through=kpi.get("data_through_date"), fresh=kpi.get("is_data_fresh"),
                            passed=kpi.get("passed_quality_checks")))
+    return fy_share
 
+
+def _channel_mix(c: PageContext, shift: pl.DataFrame, channel: str) -> list[str]:
+    """Certificates by channel per month (stacked area); returns the channels in their display order."""
     order = shift.sort("channel_sort_order")[channel].unique(maintain_order=True).to_list()
     chart = charts.stacked_area(shift, "issued_count", channel, c.t("issued_count"), c.t("channel"), sort=order)
     first = shift.filter(pl.col("month_start_date") == shift["month_start_date"].min())
@@ -52,7 +64,11 @@ def _issuance(c: PageContext, shift: pl.DataFrame) -> None:
         pl.col("month_start_date").alias(c.t("month")), pl.col(channel).alias(c.t("channel")),
         pl.col("issued_count").alias(c.t("issued_count")),
         pl.col("channel_share_pct").round(1).alias(c.t("share") + " (%)")), summary, "cert_area")
+    return order
 
+
+def _convenience_share(c: PageContext, shift: pl.DataFrame, target_pct: float, fy_share: float | None) -> None:
+    """The convenience-store share per month against the target line."""
     share = (shift.filter(pl.col("channel_code") == "convenience_store")
              .select("month_start_date", "fiscal_year", "issued_count", "total_issued_count",
                      (pl.col("channel_share_pct") / 100).alias("convenience_share")))
@@ -67,24 +83,33 @@ def _issuance(c: PageContext, shift: pl.DataFrame) -> None:
         pl.col("total_issued_count").alias(c.t("issued_count")),
         (pl.col("convenience_share") * 100).round(1).alias(c.t("conv_share") + " (%)")), summary, "cert_share")
 
+
+def _breakdowns(c: PageContext, channel: str, order: list[str]) -> None:
+    """The year's certificates by type and by office, side by side, each split by channel."""
     left, right = st.columns(2)
     for column, dimension in ((left, "certificate_type"), (right, "office")):
         with column:
-            breakdown = safe(c, queries.certificate_breakdown, dimension, c.fiscal_year)
-            st.markdown(f"**{c.t(dimension)}（{c.fy(c.fiscal_year)}）**")
-            if breakdown.is_empty():
-                st.info(c.t("no_rows"))
-                continue
-            breakdown = breakdown.with_columns(
-                pl.col("category_en" if lang == "en" else "category_ja").alias("category"),
-                pl.col(channel).alias("channel"))
-            top = breakdown.group_by("category").agg(pl.col("issued_count").sum()).sort("issued_count").tail(1)
-            summary = f"{top['category'][0]} {format_man(top['issued_count'][0], lang)}{c.t('unit_items')}"
-            chart = charts.stacked_bar(breakdown, "category", "issued_count", "channel", c.t("issued_count"),
-                                       c.t("channel"), channel_order=order)
-            chart_block(c, chart, breakdown.select(
-                pl.col("category").alias(c.t(dimension)), pl.col("channel").alias(c.t("channel")),
-                pl.col("issued_count").alias(c.t("issued_count"))), summary, f"cert_{dimension}")
+            _breakdown(c, dimension, channel, order)
+
+
+def _breakdown(c: PageContext, dimension: str, channel: str, order: list[str]) -> None:
+    """One stacked bar of the year's certificates by dimension and channel."""
+    lang = c.lang
+    breakdown = safe(c, queries.certificate_breakdown, dimension, c.fiscal_year)
+    st.markdown(f"**{c.t(dimension)}（{c.fy(c.fiscal_year)}）**")
+    if breakdown.is_empty():
+        st.info(c.t("no_rows"))
+        return
+    breakdown = breakdown.with_columns(
+        pl.col("category_en" if lang == "en" else "category_ja").alias("category"),
+        pl.col(channel).alias("channel"))
+    top = breakdown.group_by("category").agg(pl.col("issued_count").sum()).sort("issued_count").tail(1)
+    summary = f"{top['category'][0]} {format_man(top['issued_count'][0], lang)}{c.t('unit_items')}"
+    chart = charts.stacked_bar(breakdown, "category", "issued_count", "channel", c.t("issued_count"),
+                               c.t("channel"), channel_order=order)
+    chart_block(c, chart, breakdown.select(
+        pl.col("category").alias(c.t(dimension)), pl.col("channel").alias(c.t("channel")),
+        pl.col("issued_count").alias(c.t("issued_count"))), summary, f"cert_{dimension}")
 
 
 def _mynumber(c: PageContext) -> None:

@@ -1,24 +1,33 @@
 """GIS: staff logins per business day (M03-1) and maps opened per month (M03-2), ward-wide and by department."""
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import streamlit as st
 
 from app import charts, queries
 from app.formatting import format_number, format_value
-from app.ui import chart_block, ctx, not_published, safe, status_line
+from app.ui import PageContext, chart_block, ctx, not_published, safe, status_line
 
 LOGIN_INDICATOR, MAP_INDICATOR = "M03-1", "M03-2"
 
 
 def render() -> None:
     c = ctx()
-    lang = c.lang
     st.title(c.t("page_gis"))
     usage = safe(c, queries.gis_monthly)
     if usage.is_empty():
         not_published(c, "mart_gis_usage_monthly")
         return
+    logins = _indicator_metrics(c)
+    _logins_per_business_day(c, logins)
+    _maps_by_department(c, usage)
+
+
+def _indicator_metrics(c: PageContext) -> dict[str, Any]:
+    """M03-1 and M03-2 for the year beside their targets; returns the logins indicator's row."""
+    lang = c.lang
     logins = safe(c, queries.indicator_year, LOGIN_INDICATOR, c.fiscal_year, default={})
     maps = safe(c, queries.indicator_year, MAP_INDICATOR, c.fiscal_year, default={})
     m1, m2, m3, m4 = st.columns(4)
@@ -29,7 +38,11 @@ def render() -> None:
     m4.metric(f"{c.t('target')}（{c.fy(maps.get('target_fiscal_year') or 2020)}）", str(maps.get("target_text_ja") or "—"))
     st.caption(status_line(c, ("gis_events",), ("mart_gis_usage_monthly",), through=logins.get("data_through_date"),
                            fresh=logins.get("is_data_fresh"), passed=logins.get("passed_quality_checks")))
+    return logins
 
+
+def _logins_per_business_day(c: PageContext, logins: dict[str, Any]) -> None:
+    """Ward-wide logins per business day by month, against the plan's baseline."""
     ward = safe(c, queries.gis_ward_monthly)
     latest = ward.tail(1).to_dicts()[0]
     baseline = logins.get("baseline_value")
@@ -43,6 +56,9 @@ def render() -> None:
         f"{c.t('logins_per_day')} {format_number(latest['logins_per_business_day'], 1)}"
         f"（{latest['month_start_date']:%Y/%m}）、{c.t('baseline')} {format_number(baseline)}", "gis_logins")
 
+
+def _maps_by_department(c: PageContext, usage: pl.DataFrame) -> None:
+    """Maps opened in the year by department, most first."""
     year = usage.filter(pl.col("fiscal_year") == c.fiscal_year)
     by_dept = (year.group_by("department_name_ja").agg(pl.col("map_open_count").sum(), pl.col("login_count").sum())
                .sort("map_open_count", descending=True))

@@ -1,6 +1,7 @@
 """指標の詳細: one indicator's actuals against baseline and target, forecast band, definition and freshness."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -20,73 +21,125 @@ def _first(progress: pl.DataFrame, column: str) -> Any:
     return values[0] if values else None
 
 
+@dataclass(frozen=True)
+class _Indicator:
+    """The chosen indicator: its definition, yearly progress and this fiscal year's row, with the plan's figures."""
+
+    indicator_id: str
+    title: str
+    definition: dict[str, Any]
+    progress: pl.DataFrame
+    row: dict[str, Any]  # the selected fiscal year's progress ({} when none)
+    unit: Any
+    baseline: float | None
+    target: float | None
+    baseline_year: Any
+    target_year: Any
+
+
 def render() -> None:
     c = ctx()
-    lang = c.lang
     st.title(c.t("page_indicator"))
     indicators = safe(c, queries.indicator_list)
     if indicators.is_empty():
         not_published(c, "dim_indicator")
         return
+    titles = _titles(indicators, c.lang)
+    indicator = _load(c, _pick_indicator(c, titles), titles)
+    _heading(c, indicator)
+    _headline_metrics(c, indicator)
+    _status_caption(c, indicator)
+    _baseline_and_forecast_notes(c, indicator.row, indicator.progress, indicator.unit)
+    if indicator.progress.is_empty():
+        not_published(c, "mart_kpi_indicator_progress")
+    else:
+        _yearly(c, indicator.indicator_id, indicator.title, indicator.progress, indicator.unit, indicator.baseline,
+                indicator.target, indicator.baseline_year, indicator.target_year)
+    monthly = safe(c, queries.indicator_monthly, indicator.indicator_id)
+    if not monthly.is_empty():
+        _monthly(c, monthly, indicator.unit)
+    _definition_table(c, indicator)
+
+
+def _titles(indicators: pl.DataFrame, lang: str) -> dict[str, str]:
+    """Indicator id → its name in the language, with the sub-item first when there is one."""
     name = "name_en" if lang == "en" else "name_ja"
-    options = indicators["indicator_id"].to_list()
-    names = {i: (f"{sub}: {n}" if sub else n) for i, n, sub in
-             zip(options, indicators[name].to_list(), indicators["sub_item_ja"].to_list())}
+    return {i: (f"{sub}: {n}" if sub else n) for i, n, sub in
+            zip(indicators["indicator_id"].to_list(), indicators[name].to_list(),
+                indicators["sub_item_ja"].to_list())}
+
+
+def _pick_indicator(c: PageContext, titles: dict[str, str]) -> str:
+    """The indicator selector (the ?indicator= link chooses the first one shown, else M13-1)."""
+    options = list(titles)
     default = st.query_params.get("indicator", "M13-1")
-    indicator_id = st.selectbox(c.t("indicator"), options, index=options.index(default) if default in options else 0,
-                                format_func=lambda i: f"{i}  {names[i]}", key="ind_pick")
+    return st.selectbox(c.t("indicator"), options, index=options.index(default) if default in options else 0,
+                        format_func=lambda i: f"{i}  {titles[i]}", key="ind_pick")
+
+
+def _load(c: PageContext, indicator_id: str, titles: dict[str, str]) -> _Indicator:
+    """Definition and progress of one indicator; the baseline and target fall back to the effective ones."""
     definition = safe(c, queries.indicator_definition, indicator_id, default={})
     progress = safe(c, queries.indicator_progress, indicator_id)
-    unit = definition.get("unit")
     baseline = _float(definition.get("baseline_value"))
     if baseline is None and not progress.is_empty():
         baseline = _float(_first(progress, "effective_baseline_value"))
     target = _float(definition.get("target_value"))
     if target is None and not progress.is_empty():
         target = _float(_first(progress, "effective_target_value"))
-    target_year = definition.get("target_fiscal_year")
-    baseline_year = definition.get("baseline_fiscal_year")
+    current = progress.filter(pl.col("fiscal_year") == c.fiscal_year) if not progress.is_empty() else progress
+    return _Indicator(indicator_id, titles[indicator_id], definition, progress,
+                      current.to_dicts()[0] if current.height else {}, definition.get("unit"), baseline, target,
+                      definition.get("baseline_fiscal_year"), definition.get("target_fiscal_year"))
 
-    st.subheader(f"{indicator_id} {names[indicator_id]}")
-    measure = definition.get("measure_name_en" if lang == "en" else "measure_name_ja")
+
+def _heading(c: PageContext, indicator: _Indicator) -> None:
+    """The indicator's title, then its measure and owner departments."""
+    definition = indicator.definition
+    st.subheader(f"{indicator.indicator_id} {indicator.title}")
+    measure = definition.get("measure_name_en" if c.lang == "en" else "measure_name_ja")
     st.caption(f"{c.t('measure')} {definition.get('measure_id')}: {measure} ・ {c.t('owner')}: "
                f"{definition.get('owner_departments_ja') or '—'}")
-    current = progress.filter(pl.col("fiscal_year") == c.fiscal_year) if not progress.is_empty() else progress
-    row = current.to_dicts()[0] if current.height else {}
+
+
+def _headline_metrics(c: PageContext, indicator: _Indicator) -> None:
+    """Actual, baseline, target, achievement rate and status of the selected fiscal year."""
+    lang, unit, row, definition = c.lang, indicator.unit, indicator.row, indicator.definition
     m1, m2, m3, m4, m5 = st.columns(5)
     m1.metric(f"{c.t('actual')}（{c.fy(c.fiscal_year)}）", format_value(row.get("actual_value"), unit, lang))
-    m2.metric(f"{c.t('baseline')}（{c.fy(baseline_year)}）",
-              format_value(baseline, unit, lang) if definition.get("baseline_value") is not None
+    m2.metric(f"{c.t('baseline')}（{c.fy(indicator.baseline_year)}）",
+              format_value(indicator.baseline, unit, lang) if definition.get("baseline_value") is not None
               else str(definition.get("baseline_text_ja") or "—"))
-    m3.metric(f"{c.t('target')}（{c.fy(target_year)}）",
-              format_value(target, unit, lang) if definition.get("target_value") is not None
+    m3.metric(f"{c.t('target')}（{c.fy(indicator.target_year)}）",
+              format_value(indicator.target, unit, lang) if definition.get("target_value") is not None
               else str(definition.get("target_text_ja") or "—"))
     m4.metric(c.t("achievement_rate"), format_percent(row.get("achievement_rate"), ratio=True))
     m5.metric(c.t("status"), status_label(row.get("progress_status"), lang, with_icon=True))
-    source = str(definition.get("source_name") or "")
+
+
+def _status_caption(c: PageContext, indicator: _Indicator) -> None:
+    """Where the figure comes from, how fresh it is and whether it passed the quality checks."""
+    row = indicator.row
+    source = str(indicator.definition.get("source_name") or "")
     st.caption(status_line(c, (source,), ("mart_kpi_indicator_progress",),
                            through=row.get("data_through_date"), fresh=row.get("is_data_fresh"),
                            passed=row.get("passed_quality_checks")))
-    _baseline_and_forecast_notes(c, row, progress, unit)
 
-    if progress.is_empty():
-        not_published(c, "mart_kpi_indicator_progress")
-    else:
-        _yearly(c, indicator_id, names[indicator_id], progress, unit, baseline, target, baseline_year, target_year)
 
-    monthly = safe(c, queries.indicator_monthly, indicator_id)
-    if not monthly.is_empty():
-        _monthly(c, monthly, unit)
-
+def _definition_table(c: PageContext, indicator: _Indicator) -> None:
+    """The indicator's definition as the plan states it: unit, owner, source, formula, baseline, target, notes."""
+    lang, definition, row = c.lang, indicator.definition, indicator.row
+    name = "name_en" if lang == "en" else "name_ja"
+    source = str(definition.get("source_name") or "")
     st.markdown(f"**{c.t('definition')}**")
     rows = [
         (c.t("indicator"), definition.get(name) or "—"),
-        (c.t("unit"), unit_label(unit, lang) or "—"),
+        (c.t("unit"), unit_label(indicator.unit, lang) or "—"),
         (c.t("owner"), definition.get("owner_departments_ja") or "—"),
         (c.t("source"), f"{definition.get('source_kind') or ''} / {source or '—'}"),
-        (c.t("formula"), row.get("source_detail") or _first(progress, "source_detail") or "—"),
-        (c.t("baseline"), f"{definition.get('baseline_text_ja') or '—'}（{c.fy(baseline_year)}）"),
-        (c.t("target"), f"{definition.get('target_text_ja') or '—'}（{c.fy(target_year)}）"),
+        (c.t("formula"), row.get("source_detail") or _first(indicator.progress, "source_detail") or "—"),
+        (c.t("baseline"), f"{definition.get('baseline_text_ja') or '—'}（{c.fy(indicator.baseline_year)}）"),
+        (c.t("target"), f"{definition.get('target_text_ja') or '—'}（{c.fy(indicator.target_year)}）"),
         ("※", definition.get("note_ja") or "—"),
         (c.t("data_through"), format_date(row.get("data_through_date"), lang)),
     ]
