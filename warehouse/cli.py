@@ -343,6 +343,14 @@ def status(out: Output) -> None:
     if report["quarantine"]:
         out.console.print(f"[yellow]{len(report['quarantine'])} file(s) in quarantine[/]: "
                           + ", ".join(q["file"] for q in report["quarantine"][:5]))
+    digest = report.get("last_digest")
+    if digest:
+        counts = digest.get("counts") or {}
+        sent = ", ".join(f"{d['channel']} {'sent' if d['ok'] else 'NOT sent: ' + str(d['error'])}"
+                         for d in digest.get("delivery") or []) or "not sent (no [notify] channel set)"
+        out.console.print(f"last digest: {escape(str(digest['path']))} ({counts.get('changed', 0)} status change(s), "
+                          f"{counts.get('off_track', 0)} off track, {counts.get('quarantined', 0)} quarantined; "
+                          f"{escape(sent)})")
     sys.exit(1 if unsound or not check["ok"] else 0)
 
 

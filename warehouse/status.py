@@ -123,7 +123,15 @@ def collect_status(settings: Settings, last_runs: int = 10, home: database.HomeR
         "runs": runs,
         "quarantine": _quarantine(settings),
         "lake_verify": _last_verify(settings),
+        "last_digest": _last_digest(settings),
     }
+
+
+def _last_digest(settings: Settings) -> dict[str, object] | None:
+    """The newest digest (digests/<run_id>.md): what it counted and whether it was sent."""
+    from warehouse.digest import last_digest
+
+    return last_digest(settings)
 
 
 def _last_verify(settings: Settings) -> dict[str, object] | None:

@@ -24,6 +24,11 @@ AS_OF_ENV = "WAREHOUSE_AS_OF_DATE"
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 MEMORY_PATTERN = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+HOST_PATTERN = re.compile(r"^[A-Za-z0-9.\-:\[\]]+$")
+ADDRESS_PATTERN = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
+ADDRESSES_PATTERN = re.compile(r"^\s*[^@\s,<>]+@[^@\s,<>]+(\s*,\s*[^@\s,<>]+@[^@\s,<>]+)*\s*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+LANGUAGES_PATTERN = re.compile(r"^\s*(ja|en)(\s*,\s*(ja|en))*\s*$")
 
 
 class SettingsError(ValueError):
@@ -31,10 +36,12 @@ class SettingsError(ValueError):
 
 
 def _rule(kind: type, minimum: float | None = None, maximum: float | None = None, allowed: str = "",
-          pattern: re.Pattern[str] | None = None, exclusive_minimum: bool = False) -> Any:
-    """A dataclass field with no default (defaults live in settings.toml) and its validation rule."""
+          pattern: re.Pattern[str] | None = None, exclusive_minimum: bool = False, optional: bool = False) -> Any:
+    """A dataclass field with no default (defaults live in settings.toml) and its validation rule.
+
+    optional: text that may be empty ("" = off), e.g. the [notify] settings."""
     return field(metadata={"kind": kind, "minimum": minimum, "maximum": maximum, "allowed": allowed,
-                           "pattern": pattern, "exclusive_minimum": exclusive_minimum})
+                           "pattern": pattern, "exclusive_minimum": exclusive_minimum, "optional": optional})
 
 
 @dataclass(frozen=True)
@@ -75,9 +82,36 @@ class SqlSettings:
     max_rows: int = _rule(int, minimum=1)
 
 
+@dataclass(frozen=True)
+class NotifySettings:
+    """The digest after each refresh (warehouse/digest.py): e-mail when smtp_host is set, a POST when webhook_url
+    is; both empty = the digest is only written to digests/."""
+    smtp_host: str = _rule(str, optional=True, pattern=HOST_PATTERN, allowed="a host name or IP address, or empty")
+    smtp_port: int = _rule(int, minimum=1, maximum=65535)
+    smtp_starttls: bool = _rule(bool)
+    smtp_user: str = _rule(str, optional=True, allowed="a user name, or empty (no login)")
+    smtp_password: str = _rule(str, optional=True, allowed="a password (set it through the environment), or empty")
+    mail_from: str = _rule(str, optional=True, pattern=ADDRESS_PATTERN, allowed="one e-mail address, or empty")
+    mail_to: str = _rule(str, optional=True, pattern=ADDRESSES_PATTERN,
+                         allowed="e-mail addresses separated by commas, or empty")
+    webhook_url: str = _rule(str, optional=True, pattern=URL_PATTERN, allowed="an http(s) URL, or empty")
+    languages: str = _rule(str, pattern=LANGUAGES_PATTERN, allowed="ja, en or ja,en")
+    timeout_seconds: float = _rule(float, minimum=0, exclusive_minimum=True, maximum=600)
+
+    @property
+    def mail_recipients(self) -> list[str]:
+        return [part.strip() for part in self.mail_to.split(",") if part.strip()]
+
+    @property
+    def language_list(self) -> list[str]:
+        """ja first, then en (when configured); no duplicates."""
+        chosen = {part.strip() for part in self.languages.split(",")}
+        return [lang for lang in ("ja", "en") if lang in chosen]
+
+
 SECTIONS: dict[str, type] = {
     "paths": PathsSettings, "publish": PublishSettings, "refresh": RefreshSettings, "ingest": IngestSettings,
-    "privacy": PrivacySettings, "sql": SqlSettings,
+    "privacy": PrivacySettings, "sql": SqlSettings, "notify": NotifySettings,
 }
 
 
@@ -120,7 +154,11 @@ def _convert(raw: object, meta: dict[str, Any]) -> object:
         if not math.isfinite(value):  # nan, inf
             raise ValueError
     else:
-        if not isinstance(raw, str) or not raw.strip():
+        if not isinstance(raw, str):
+            raise ValueError
+        if not raw.strip():
+            if meta.get("optional"):
+                return ""
             raise ValueError
         value = raw
     if kind in (int, float):
@@ -179,7 +217,20 @@ def _load_raw() -> dict[str, dict[str, object]]:
         if section not in SECTIONS:
             raise SettingsError(f"[{section}] in {SETTINGS_FILE} is not a settings section; "
                                 f"allowed: {', '.join(SECTIONS)}")
+    _check_notify(raw["notify"])
     return raw
+
+
+def _check_notify(notify: dict[str, object]) -> None:
+    """E-mail needs a host, a sender and recipients together; a user needs a password."""
+    mail = {key: notify[key] for key in ("smtp_host", "mail_from", "mail_to")}
+    if any(mail.values()) and not all(mail.values()):
+        missing = ", ".join(env_name("notify", key) for key, value in mail.items() if not value)
+        raise SettingsError(f"setting [notify] is incomplete: e-mail needs smtp_host, mail_from and mail_to "
+                            f"together; set {missing} (or empty the others to send no e-mail)")
+    if notify["smtp_user"] and not notify["smtp_password"]:
+        raise SettingsError("setting [notify] smtp_user is set but smtp_password is not: set "
+                            f"{env_name('notify', 'smtp_password')} in the environment (never in settings.toml)")
 
 
 def parse_as_of_date(value: str | None, name: str = AS_OF_ENV) -> date:
@@ -238,6 +289,10 @@ class Settings:
     def sql(self) -> SqlSettings:
         return SqlSettings(**self.raw["sql"])  # type: ignore[arg-type]
 
+    @property
+    def notify(self) -> NotifySettings:
+        return NotifySettings(**self.raw["notify"])  # type: ignore[arg-type]
+
     # data home layout (docs/architecture.md)
     @property
     def landing_dir(self) -> Path:
@@ -288,6 +343,11 @@ class Settings:
     def mappings_dir(self) -> Path:
         """Column mappings a ward writes for its own files: mappings/<kind>/*.toml."""
         return self.home / "mappings"
+
+    @property
+    def digests_dir(self) -> Path:
+        """digests/<run_id>.md, .html and .json: what each refresh's digest said and whether it was sent."""
+        return self.home / "digests"
 
     @property
     def releases_dir(self) -> Path:

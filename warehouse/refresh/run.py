@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from warehouse.digest import digest_after_refresh
 from warehouse.platform import database, ledger
 from warehouse.platform.faults import kill_point
 from warehouse.platform.settings import Settings, as_of_date_from_env
@@ -79,6 +80,7 @@ class Refresh:
                 self._start()
                 try:
                     exit_code = self._run_locked(self.build_path)
+                    digest_after_refresh(self)  # never raises; notes itself in the message
                 finally:
                     for scratch in SCRATCH_DIRS:
                         shutil.rmtree(self.settings.build_dir / scratch, ignore_errors=True)
