@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--facilities", type=int, help="override the profile's facilities")
     parser.add_argument("--repeats", type=int, help="override the profile's repeats")
     parser.add_argument("--big-file-mb", type=int, help="override the large-file size")
-    parser.add_argument("--workdir", type=Path, default=os.environ.get("BENCH_WORKDIR"),
+    parser.add_argument("--workdir", type=Path, default=os.environ.get("BENCH_WORKDIR") or None,
                         help="scratch folder for generated data (default: a temp dir, removed afterwards)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where results JSON + Markdown go")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
