@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 export WAREHOUSE_HOME ?= $(CURDIR)/data
 
-.PHONY: setup run demo serve test test-fast lint bench-small bench lock clean
+.PHONY: setup bootstrap run demo serve test test-fast lint bench-small bench lock clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,13 @@ demo: setup
 serve: setup
 	$(BIN)/warehouse serve --port $(PORT)
 
-# scripts/bootstrap.sh first: chromium, fonts and systemd-analyze for the browser and deploy tests (installs
-# them, or stops at once with the one command to run).
-test: setup
-	scripts/bootstrap.sh
+# scripts/bootstrap.sh first, before the venv is even made: chromium, fonts and systemd-analyze for the browser
+# and deploy tests (installs them, or stops at once with the one command to run).
+test: bootstrap setup
 	$(BIN)/python -m pytest
+
+bootstrap:
+	scripts/bootstrap.sh
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow"
