@@ -52,7 +52,7 @@ def shipped_dir(kind: str) -> Path:
 
 def mapping_files(settings: Any, kind: str) -> list[Path]:
     """The kind's mapping files: the data home's first, then the shipped defaults not overridden by name."""
-    home_dir = Path(settings.mappings_dir) / kind if settings is not None and hasattr(settings, "mappings_dir") \
+    home_dir = Path(settings.mappings_dir) / kind if settings is not None \
         else None
     home = sorted(home_dir.glob("*.toml")) if home_dir is not None and home_dir.is_dir() else []
     names = {path.name for path in home}

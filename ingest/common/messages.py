@@ -258,7 +258,7 @@ def example_mapping(file_name: str, kind: str, error: Rejected, found: list[str]
 def _next_step(action: str, file_name: str, kind: str, settings: Any, error: Rejected, problems: list[Problem],
                found: list[str] | None) -> dict[str, Any]:
     landing = f"landing/{kind}/"
-    mappings_dir = Path(settings.mappings_dir) / kind if settings is not None and hasattr(settings, "mappings_dir") \
+    mappings_dir = Path(settings.mappings_dir) / kind if settings is not None \
         else Path("mappings") / kind
     stem = re.sub(r"[^A-Za-z\u3040-\u30ff\u4e00-\u9fff]+", "_", file_name.rsplit(".", 1)[0]).strip("_")
     mapping_file = error.mapping_file or str(mappings_dir / f"{stem or kind}.toml")
