@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from warehouse.platform import wareki
+from warehouse.platform.progress_status import STATUS_LABELS
 
 # One colour per status everywhere (charts, badges, report): achieved green, on track blue, at risk amber,
 # off track red, no data grey.
@@ -17,14 +18,6 @@ STATUS_COLORS: dict[str, str] = {
     "off_track": "#c62828",
     "not_evaluable": "#bdbdbd",
     "no_data": "#9e9e9e",
-}
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "achieved": {"ja": "達成", "en": "Achieved"},
-    "on_track": {"ja": "順調", "en": "On track"},
-    "at_risk": {"ja": "要注意", "en": "At risk"},
-    "off_track": {"ja": "遅れ", "en": "Off track"},
-    "not_evaluable": {"ja": "評価不能", "en": "Not evaluable"},
-    "no_data": {"ja": "データなし", "en": "No data"},
 }
 # ◎○△× as Japanese reports write them (and drawable with the CJK fonts alone: no emoji font is needed).
 STATUS_ICONS: dict[str, str] = {

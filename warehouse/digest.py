@@ -27,20 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warehouse.platform import database, durable, ledger
+from warehouse.platform.progress_status import STATUS_LABELS
 from warehouse.platform.settings import NotifySettings, Settings
 
 if TYPE_CHECKING:
     from warehouse.refresh.run import Refresh
 
-# The app's labels (app/formatting.py STATUS_LABELS); repeated here because the warehouse may not import app.
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "achieved": {"ja": "達成", "en": "Achieved"},
-    "on_track": {"ja": "順調", "en": "On track"},
-    "at_risk": {"ja": "要注意", "en": "At risk"},
-    "off_track": {"ja": "遅れ", "en": "Off track"},
-    "not_evaluable": {"ja": "評価不能", "en": "Not evaluable"},
-    "no_data": {"ja": "データなし", "en": "No data"},
-}
 OFF_TRACK = "off_track"
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "title": {"ja": "ICT推進計画 指標ダイジェスト", "en": "ICT plan indicator digest"},
