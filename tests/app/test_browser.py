@@ -6,6 +6,7 @@ publishes a new version into the same home.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -60,13 +61,12 @@ def browser_home(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return home
 
 
-@pytest.fixture(scope="module")
-def server(browser_home: Path) -> Iterator[str]:
-    """`streamlit run app/streamlit_app.py` on a free port, as `warehouse serve` starts it."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk"
+@contextlib.contextmanager
+def serve_app(home: Path) -> Iterator[str]:
+    """`streamlit run app/streamlit_app.py` on a free port, as `warehouse serve` starts it; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "WAREHOUSE_HOME": str(browser_home), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = (browser_home.parent / "streamlit.log").open("w")
+    env = {**os.environ, "WAREHOUSE_HOME": str(home), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    log = (home.parent / "streamlit.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1",
                              "--client.toolbarMode", "viewer"],
@@ -83,10 +83,19 @@ def server(browser_home: Path) -> Iterator[str]:
     else:
         proc.kill()
         raise AssertionError(f"streamlit did not become healthy on {url}: see {log.name}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser_home: Path) -> Iterator[str]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk"
+    with serve_app(browser_home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,13 @@ opened on it in a real browser (Debian's Chromium via Playwright) shows every pa
 that there is no data yet and which landing folder to put files in."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.app.conftest import APP
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _free_port, assert_clean, screenshot
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, assert_clean, screenshot, serve_app
 from tests.conftest import run_warehouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,29 +31,8 @@ def empty_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(empty_home: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "WAREHOUSE_HOME": str(empty_home), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = (empty_home.parent / "streamlit.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--client.toolbarMode", "viewer"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError(f"streamlit did not become healthy on {url}: see {log.name}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with serve_app(empty_home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
