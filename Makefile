@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+TEST_WORKERS ?= auto
 export WAREHOUSE_HOME ?= $(CURDIR)/data
 
 .PHONY: setup bootstrap run demo serve test test-fast lint bench-small bench lock clean
@@ -29,8 +30,9 @@ serve: setup
 
 # scripts/bootstrap.sh first, before the venv is even made: chromium, fonts and systemd-analyze for the browser
 # and deploy tests (installs them, or stops at once with the one command to run).
+# One worker per core (pytest-xdist); a module's tests stay on one worker so its fixtures are built once.
 test: bootstrap setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bootstrap:
 	scripts/bootstrap.sh

@@ -53,3 +53,9 @@ def demo_home_copy(demo_home: Path, tmp_path: Path) -> Path:
     if (demo_home.parent / "ip_salt").exists():
         shutil.copy2(demo_home.parent / "ip_salt", tmp_path / "ip_salt")
     return home
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked slow (whole refreshes) first: under `make test` (pytest-xdist, one module per worker at a
+    time) a ten-minute module that starts last would leave the other core idle. Stable, so every worker agrees."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
