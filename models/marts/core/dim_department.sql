@@ -1,8 +1,8 @@
 with
 
-measures as (
+plan_owners as (
 
-    select * from {{ ref('plan_measures') }}
+    select * from {{ ref('int_plan_measure_owner_departments') }}
 
 ),
 
@@ -18,27 +18,11 @@ indicator_reports as (
 
 ),
 
-part_numbers as (
-
-    select 1 as part_number
-    union all select 2
-    union all select 3
-    union all select 4
-    union all select 5
-    union all select 6
-
-),
-
 plan_owner_names as (
 
-    -- 所管課 cells list several departments separated by '、'; 'ほか' ("and others") is not a department
-    select distinct
-        trim({{ dbt.replace(dbt.split_part('measures.owner_departments_ja', "'、'", 'part_numbers.part_number'), "'ほか'", "''") }})
-            as department_name_ja
+    select distinct department_name_ja
 
-    from measures
-    cross join part_numbers
-    where measures.owner_departments_ja is not null
+    from plan_owners
 
 ),
 
