@@ -41,9 +41,11 @@ def text(value: str) -> str | None:
 # Vectorised fast paths for the plain forms most cells take (ISO dates, ASCII digits). A cell they do not
 # match exactly stays null here and goes through the full Python parser (和暦, full-width digits, 24:00, …),
 # so results are the same as parsing every cell in Python, only faster on large files.
+_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"
 _FAST_PATHS: dict[Callable[[str], Any], Callable[[pl.Series], pl.Series]] = {
-    parse_datetime: lambda cells: pl.when(cells.str.contains(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$"))
-    .then(cells.str.replace("T", " ").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)),
+    parse_datetime: lambda cells: pl.when(cells.str.contains(_ISO_DATETIME)).then(pl.coalesce(
+        cells.str.replace("T", " ").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+        cells.str.replace("T", " ").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False))),
     parse_date: lambda cells: pl.when(cells.str.contains(r"^\d{4}-\d{2}-\d{2}$"))
     .then(cells.str.strptime(pl.Date, "%Y-%m-%d", strict=False)),
     parse_number: lambda cells: pl.when(cells.str.contains(r"^-?\d+(\.\d+)?$"))
@@ -60,6 +62,30 @@ def _fast_parse(cells: pl.Series, parser: Callable[[str], Any], dtype: pl.DataTy
     return pl.select(fast(cells).cast(dtype, strict=False).alias(cells.name)).to_series()
 
 
+def _parse_distinct(cells: pl.Series, parser: Callable[[str], Any], dtype: pl.DataType, label: str,
+                    rows: pl.Series, findings: list[Finding]) -> pl.Series:
+    """Parse each distinct non-null cell once in Python (extracts repeat dates, codes and names) and spread the
+    values back over the rows; a cell that does not parse is a finding at every row holding it, in row order."""
+    distinct = cells.drop_nulls().unique(maintain_order=True).to_list()
+    parsed: list[Any] = []
+    problems: dict[str, str] = {}
+    for cell in distinct:
+        folded = nfkc(cell)
+        try:
+            parsed.append(None if folded is None else parser(folded))
+        except (ValueError, OverflowError) as error:
+            parsed.append(None)
+            problems[cell] = f"wrong type or value: {error}"
+    lookup = pl.DataFrame({"cell": pl.Series(distinct, dtype=pl.String),
+                           "value": pl.Series(parsed, dtype=dtype, strict=False)})
+    values = pl.DataFrame({"cell": cells}).join(lookup, on="cell", how="left", maintain_order="left")["value"]
+    if problems:
+        bad = cells.is_in(list(problems)).fill_null(False)
+        findings.extend(Finding(row, label, problems[cell])
+                        for row, cell in zip(rows.filter(bad).to_list(), cells.filter(bad).to_list()))
+    return values
+
+
 def convert(
     frame: pl.DataFrame,
     specs: list[tuple[str, str, Callable[[str], Any]]],
@@ -68,8 +94,8 @@ def convert(
     findings: list[Finding],
 ) -> pl.DataFrame:
     """Apply (field, lake column, parser) to each text column; a parse error becomes a finding at row and column."""
-    rows = frame["source_row_number"].to_list()
-    columns: dict[str, pl.Series] = {"source_row_number": frame["source_row_number"]}
+    rows = frame["source_row_number"]
+    columns: dict[str, pl.Series] = {"source_row_number": rows}
     for field_name, column_name, parser in specs:
         dtype = POLARS_TYPES[contract.column(column_name).dtype]
         if field_name not in frame.columns:
@@ -79,30 +105,10 @@ def convert(
         cells = frame[field_name]
         fast = _fast_parse(cells, parser, dtype)
         if fast is None:
-            positions = list(range(frame.height))
-        else:  # only the cells the fast path left null (and that are not empty) need Python
-            positions = (fast.is_null() & cells.is_not_null()).arg_true().to_list()
-        values: list[Any] = []
-        cache: dict[str, tuple[Any, str | None]] = {}  # extracts repeat dates, codes and times: parse each once
-        pending = cells.to_list() if fast is None else cells.gather(positions).to_list()
-        for position, cell in zip(positions, pending):
-            if cell is None:
-                values.append(None)
-                continue
-            if cell not in cache:
-                folded = nfkc(cell)
-                try:
-                    cache[cell] = (None if folded is None else parser(folded), None)
-                except (ValueError, OverflowError) as error:
-                    cache[cell] = (None, f"wrong type or value: {error}")
-            value, problem = cache[cell]
-            values.append(value)
-            if problem:
-                findings.append(Finding(rows[position], label, problem))
-        slow = pl.Series(column_name, values, dtype=dtype, strict=False)
-        if fast is None:
-            columns[column_name] = slow
-        else:
-            columns[column_name] = fast.alias(column_name).scatter(positions, slow) if positions else \
-                fast.alias(column_name)
+            columns[column_name] = _parse_distinct(cells, parser, dtype, label, rows, findings).alias(column_name)
+            continue
+        # only the cells the fast path left null (and that are not empty) need Python
+        rest = pl.select(pl.when(fast.is_null()).then(cells)).to_series()
+        slow = _parse_distinct(rest, parser, dtype, label, rows, findings)
+        columns[column_name] = pl.select(pl.coalesce(fast, slow)).to_series().alias(column_name)
     return pl.DataFrame(columns)

@@ -4,15 +4,22 @@ The header may sit anywhere in the first 50 lines (title and blank lines above i
 mapping may say which line holds the header, which sheet of a workbook to read, or which of several tables
 stacked in one file to take (by a title text or by position); a table picked that way ends at its first blank line.
 A file that cannot be read (a damaged workbook, a broken CSV) is refused in words, never with a traceback.
+
+Two paths give the same rows: the fast path decodes a well-formed CSV at once (UTF-8 as is, CP932 by the codec
+in one pass) and lets polars split its body into columns; anything it cannot decide (quotes, blank or ragged
+lines, a cut-off last line, a stacked table, a very large file) goes through the streaming `csv` reader.
 """
 from __future__ import annotations
 
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import polars as pl
 
 from ingest.common.contract import Layout, ReadOptions
 from ingest.common.encoding import detect_encoding
@@ -20,6 +27,10 @@ from ingest.common.findings import Finding, Rejected
 from ingest.common.normalize import nfkc
 
 HEADER_SEARCH_ROWS = ReadOptions().header_search_rows  # title and blank lines allowed above the header
+FAST_READ_MAX_BYTES = 256 * 1024 * 1024  # larger files stream through the csv reader (bounded memory)
+# Whitespace to Python's str.strip but not to polars (Rust): a file holding one is left to the streaming reader,
+# so "blank row" means the same on both paths.
+_PYTHON_ONLY_WHITESPACE = re.compile("[\x1c-\x1f]")
 _NO_NEWLINE = "\x00__no_newline__"
 
 
@@ -33,6 +44,8 @@ class RawTable:
     encoding: str
     layout_index: int
     sheet: str | None = None
+    # Fast path: every data row at once (text columns column_0 … and source_row_number); rows is then empty.
+    frame: pl.DataFrame | None = None
 
 
 def _delimiter(path: Path, first_line: str) -> str:
@@ -261,10 +274,16 @@ def _field_labels(layout: Layout) -> dict[str, list[str]]:
             if spec.keep and not spec.name.startswith(("public_", "kyoiku_")) and spec.name != "municipality_code"}
 
 
-def open_table(path: Path, layouts: list[Layout], kind: str) -> RawTable:
-    """Open a landing file, find its header (and table, and sheet), and pick the layout it matches."""
+def open_table(path: Path, layouts: list[Layout], kind: str, *, fast: bool = True) -> RawTable:
+    """Open a landing file, find its header (and table, and sheet), and pick the layout it matches.
+
+    fast=False reads every file through the streaming reader (the fast path's reference in the tests)."""
     options = layouts[0].read if layouts else ReadOptions()
     is_excel = path.suffix.lower() in {".xlsx", ".xlsm"}
+    if fast and not is_excel and not options.picks_block:
+        table = _open_csv_fast(path, layouts, options)
+        if table is not None:
+            return table
     encoding = "xlsx" if is_excel else detect_encoding(path)
     sources: list[tuple[str | None, Iterator[list[str | None]]]] = (
         list(_excel_sheets(path, options.sheet)) if is_excel else [(None, iter(_csv_rows(path, encoding)))]
@@ -317,3 +336,80 @@ def _numbered(rows: Iterator[list[str | None]], width: int, path: Path,
                 next_step="fix_and_resend",
             )
         yield number, row[:width]
+
+
+def _decoded(path: Path) -> tuple[str, str] | None:
+    """(text, encoding) of a whole CSV file, decoded in one pass; None when the streaming reader must decide
+    (too large, UTF-16 or binary, or anything detect_encoding would refuse)."""
+    if path.stat().st_size > FAST_READ_MAX_BYTES:
+        return None
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            encoding = detect_encoding(path)  # the line-by-line verdict (mixed encodings, not text at all)
+        except Rejected:
+            return None
+        return data.decode(encoding), encoding
+    if text.startswith("\ufeff"):
+        return text[1:], "utf-8-sig"
+    return text, "utf-8"
+
+
+def _open_csv_fast(path: Path, layouts: list[Layout], options: ReadOptions) -> RawTable | None:
+    """A well-formed CSV read at once: the header found as the streaming reader finds it, the body split by
+    polars. None whenever the file holds something only the streaming reader decides the same way."""
+    decoded = _decoded(path)
+    if decoded is None:
+        return None
+    text, encoding = decoded
+    if (not text.endswith("\n") or '"' in text or text.count("\r") != text.count("\r\n")
+            or _PYTHON_ONLY_WHITESPACE.search(text)):
+        return None
+    delimiter = _delimiter(path, text[:text.find("\n") + 1])
+    position = 0
+
+    def lines() -> Iterator[list[str | None]]:
+        nonlocal position
+        while position < len(text):
+            end = text.find("\n", position) + 1
+            line, position = text[position:end], end
+            yield next(csv.reader([line], delimiter=delimiter))
+
+    rows = lines()
+    try:
+        before, first = _skip_to_block(rows, options, path)
+        header, title_rows, index = _find_header(rows, layouts, options, first)
+    except (_NoHeader, Rejected):
+        return None  # the streaming reader words the refusal
+    if options.header_row is not None:
+        title_rows = [_text(r) for r in before if not _is_blank(r)][-3:] + title_rows
+    frame = _body_frame(text[position:], delimiter, len(header))
+    if frame is None:
+        return None
+    return RawTable(header, title_rows, iter(()), encoding, index, None, frame)
+
+
+def _body_frame(body: str, delimiter: str, width: int) -> pl.DataFrame | None:
+    """The data rows as text columns numbered from 1, or None if a row is blank, short or long."""
+    names = [f"column_{i}" for i in range(width)]
+    if not body:
+        return pl.DataFrame({**{name: pl.Series(name, [], dtype=pl.String) for name in names},
+                             "source_row_number": pl.Series("source_row_number", [], dtype=pl.Int64)})
+    data = body.encode("utf-8")
+    if width < 2 or data.count(delimiter.encode()) != (width - 1) * data.count(b"\n"):
+        return None  # a blank or short line (a long one makes polars raise below)
+    try:
+        frame = pl.read_csv(data, has_header=False, separator=delimiter, quote_char=None, infer_schema=False,
+                            empty_string_is_null=False, truncate_ragged_lines=False, new_columns=names)
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.width != width:
+        return None
+    blank = pl.all_horizontal(pl.col(name).str.strip_chars() == "" for name in names)
+    if frame.select(blank.any()).item():
+        return None  # blank rows are skipped but still counted: the streaming reader numbers them
+    return frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("source_row_number"))
