@@ -17,9 +17,11 @@ from ingest.common.pipeline import (
     Context,
     FileOutcome,
     IngestReport,
+    ManifestUpdate,
     commit,
     now_utc,
     stage_file,
+    write_manifest_update,
 )
 from ingest.dbt_sources import render_dbt_sources, write_dbt_sources_yaml
 from ingest.registry import CONTRACTS, KINDS
@@ -73,14 +75,22 @@ def _index(manifest: list[dict[str, Any]]) -> ManifestIndex:
     return by_stat, by_sha
 
 
-def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[dict[str, Any]],
+def _add_to_index(index: ManifestIndex, row: dict[str, Any]) -> None:
+    """Make a version committed in this run known to the lookups of the files after it."""
+    by_stat, by_sha = index
+    by_stat[(row["path"], row["size_bytes"], row["mtime_ns"])] = row
+    by_sha.setdefault(row["sha256"], row)
+
+
+def _process(settings: Any, path: Path, kind: str, run_id: str, update: ManifestUpdate,
              chunk_rows: int, today: date | None,
-             index: ManifestIndex | None = None, *, force: bool = False) -> tuple[FileOutcome, list[dict[str, Any]]]:
-    """Hash, skip if known, stage, commit or quarantine one file; returns the outcome and the new manifest.
+             index: ManifestIndex | None = None, *, force: bool = False, fast_read: bool = True) -> FileOutcome:
+    """Hash, skip if known, stage, commit (into update) or quarantine one file.
 
     A file that changes while it is read was still being written: it stays in landing for the next run."""
     stat = path.stat()
-    by_stat, by_sha = index or _index(manifest)
+    index = index or _index(update.rows)
+    by_stat, by_sha = index
     known_by_stat = None if force else by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
     sha256 = known_by_stat["sha256"] if known_by_stat else lake.file_sha256(path)
     outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
@@ -88,11 +98,11 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[d
     if known is not None:
         outcome.tables, outcome.fiscal_months = list(known["tables"]), list(known["fiscal_months"])
         outcome.message = _known_message(path, known)
-        return outcome, manifest
+        return outcome
     spec = KINDS[kind]
     loaded_at = now_utc()
     ctx = Context(path=path, sha256=sha256, kind=kind, today=today or settings.as_of_date, loaded_at=loaded_at,
-                  salt=_salt(settings), settings=settings)
+                  salt=_salt(settings), settings=settings, fast_read=fast_read, manifest=update.rows)
     staging = settings.build_dir / "ingest_staging" / sha256[:16]
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -112,14 +122,15 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[d
             ) from exc
         if _changed_since(path, stat, sha256):
             shutil.rmtree(staging, ignore_errors=True)
-            return _still_writing(outcome, path), manifest
-        manifest = commit(settings, manifest, staged, outcome, ctx, run_id, stat.st_size, stat.st_mtime_ns)
+            return _still_writing(outcome, path)
+        commit(settings, update, staged, outcome, ctx, run_id, stat.st_size, stat.st_mtime_ns)
+        _add_to_index(index, update.rows[-1])
     except Rejected as error:
         shutil.rmtree(staging, ignore_errors=True)
         if _changed_since(path, stat, sha256):
-            return _still_writing(outcome, path), manifest
+            return _still_writing(outcome, path)
         _quarantine(settings, path, sha256, kind, error, outcome)
-        return outcome, manifest
+        return outcome
     outcome.status = "replaced" if outcome.replaced else "loaded"
     outcome.tables = [staged.table]
     outcome.fiscal_months = sorted(staged.parts)
@@ -128,7 +139,7 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, manifest: list[d
                                          for r in outcome.replaced) if outcome.replaced else ""
     outcome.message = (f"{path.name}: {staged.rows_out} rows into {staged.table} "
                        f"({', '.join(outcome.fiscal_months)}){replaced}.")
-    return outcome, manifest
+    return outcome
 
 
 def _known_message(path: Path, known: dict[str, Any]) -> str:
@@ -178,8 +189,9 @@ def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chun
     """Ingest one landing file (tests and manual loads); the lake and manifest are updated as by ingest_landing."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    manifest = lake.read_manifest(settings.lake_dir)
-    outcome, _ = _process(settings, Path(path), kind, run_id, manifest, chunk_rows, today)
+    update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
+    outcome = _process(settings, Path(path), kind, run_id, update, chunk_rows, today)
+    write_manifest_update(settings, update)
     return outcome
 
 
@@ -223,35 +235,40 @@ def landing_files(settings: Any) -> list[tuple[str, Path]]:
 
 
 def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int], None] | None = None,
-                   *, today: date | None = None) -> IngestReport:
-    """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported."""
-    manifest = lake.read_manifest(settings.lake_dir)
+                   *, today: date | None = None, fast_read: bool = True) -> IngestReport:
+    """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported.
+
+    The manifest is written once per kind of file (after that kind's last file), not once per file.
+    fast_read=False reads every file through the streaming reader (the fast path's reference in the tests)."""
+    update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
     report = IngestReport()
     files = landing_files(settings)
-    index = _index(manifest)
+    index = _index(update.rows)
     settle = settle_seconds(settings)
     for kind, path in unreadable_landing_files(settings):
         if is_settled(path, settle):
             report.files.append(_refuse_type(settings, kind, path))
-    for done, (kind, path) in enumerate(files):
-        if progress:
-            progress(f"ingest {kind}/{path.name}", done, len(files))
-        if not is_settled(path, settle):
-            report.files.append(FileOutcome(
-                kind=kind, path=str(path), sha256="", status="waiting",
-                message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in landing, "
-                         "the next refresh reads it once it has not changed for that long "
-                         f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
-            ))
-            continue
-        before = manifest
-        outcome, manifest = _process(settings, path, kind, run_id, manifest, CHUNK_ROWS, today, index)
-        if manifest is not before:  # a file was committed: the index must see it
-            index = _index(manifest)
-        report.files.append(outcome)
-        if outcome.status in {"loaded", "replaced"}:
-            for table in outcome.tables:
-                report.changed.setdefault(table, set()).update(outcome.fiscal_months)
+    try:
+        for done, (kind, path) in enumerate(files):
+            if progress:
+                progress(f"ingest {kind}/{path.name}", done, len(files))
+            if done and kind != files[done - 1][0]:
+                write_manifest_update(settings, update)
+            if not is_settled(path, settle):
+                report.files.append(FileOutcome(
+                    kind=kind, path=str(path), sha256="", status="waiting",
+                    message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in landing, "
+                             "the next refresh reads it once it has not changed for that long "
+                             f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
+                ))
+                continue
+            outcome = _process(settings, path, kind, run_id, update, CHUNK_ROWS, today, index, fast_read=fast_read)
+            report.files.append(outcome)
+            if outcome.status in {"loaded", "replaced"}:
+                for table in outcome.tables:
+                    report.changed.setdefault(table, set()).update(outcome.fiscal_months)
+    finally:  # what was committed before an unexpected error is recorded, as it was before it
+        write_manifest_update(settings, update)
     if progress:
         progress("ingest done", len(files), len(files))
     return report

@@ -91,6 +91,7 @@ class Context:
     title_rows: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fast_read: bool = True  # False: every file through the streaming reader (the equivalence tests' reference)
+    manifest: list[dict[str, Any]] | None = None  # the run's manifest, with versions not yet written; None: lake/'s
 
 
 @dataclass
@@ -475,10 +476,12 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
 def _live_lake_parts(staged: Staged, contract: Contract, ctx: Context) -> list[Path]:
     """The live lake parts of the staged table and months from other files, minus those this file replaces."""
     lake_dir = Path(ctx.settings.lake_dir)
-    try:
-        manifest = lake.read_manifest(lake_dir)
-    except Exception:  # noqa: BLE001 — a damaged manifest is the refresh's to report, not this file's fault
-        return []
+    manifest = ctx.manifest
+    if manifest is None:
+        try:
+            manifest = lake.read_manifest(lake_dir)
+        except Exception:  # noqa: BLE001 — a damaged manifest is the refresh's to report, not this file's fault
+            return []
     replaced = {part["parquet"] for _, part in plan_replacement(manifest, staged, ctx.path)}
     existing = [
         lake_dir / part["parquet"]
@@ -557,15 +560,24 @@ def plan_replacement(
     return replaced
 
 
-def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcome: FileOutcome,
-           ctx: Context, run_id: str, size_bytes: int, mtime_ns: int) -> list[dict[str, Any]]:
-    """Archive the original, move staged months into the lake atomically, record the version (the commit
-    point), then drop what it replaced. A crash before the manifest write leaves only files the manifest does
-    not list (verify moves them aside; the landing file is read again); after it, the lake is complete."""
+@dataclass
+class ManifestUpdate:
+    """The manifest as this run has it: versions committed to the lake but not yet recorded on disk, and per
+    committed version the lake files it replaced (deleted only once the manifest that drops them is written)."""
+
+    rows: list[dict[str, Any]]
+    stale: list[list[Path]] = field(default_factory=list)
+
+
+def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileOutcome,
+           ctx: Context, run_id: str, size_bytes: int, mtime_ns: int) -> None:
+    """Archive the original, move staged months into the lake atomically and add the version to the run's
+    manifest; write_manifest_update records it (the commit point). A crash before that leaves only files the
+    manifest does not list (verify moves them aside; the landing file is read again)."""
     lake_dir: Path = settings.lake_dir
-    replaced = plan_replacement(manifest, staged, ctx.path)
+    replaced = plan_replacement(update.rows, staged, ctx.path)
     if not (lake_dir / lake.MANIFEST_NAME).exists():  # a new lake: its (empty) index exists before any data
-        lake.write_manifest(lake_dir, manifest)
+        lake.write_manifest(lake_dir, update.rows)
     archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name,
                                      {"kind": ctx.kind, "loaded_at": ctx.loaded_at.isoformat(), "run_id": run_id})
     kill_point("ingest.after_archive")
@@ -586,23 +598,33 @@ def commit(settings: Any, manifest: list[dict[str, Any]], staged: Staged, outcom
     for row, part in replaced:
         part["live"] = False
         part["replaced_by"] = ctx.sha256
-    manifest = manifest + [{
+        outcome.replaced.append({"table": part["table"], "fiscal_month": part["fiscal_month"],
+                                 "sha256": row["sha256"], "file_name": row["file_name"]})
+    update.rows.append({
         "sha256": ctx.sha256, "kind": ctx.kind, "path": str(ctx.path), "file_name": ctx.path.name,
         "size_bytes": size_bytes, "mtime_ns": mtime_ns, "tables": [staged.table],
         "fiscal_months": sorted(staged.parts), "rows_in": staged.rows_in, "rows_out": staged.rows_out,
         "loaded_at": ctx.loaded_at.replace(tzinfo=None), "run_id": run_id, "parts": new_parts,
         "status": "live", "status_note": {}, "archive": archived,
-    }]
-    lake.write_manifest(lake_dir, manifest)
-    kill_point("ingest.after_manifest")
-    for row, part in replaced:
-        old = lake_dir / part["parquet"]
-        if old.exists() and part["parquet"] not in {p["parquet"] for p in new_parts}:
-            old.unlink()
-        outcome.replaced.append({"table": part["table"], "fiscal_month": part["fiscal_month"],
-                                 "sha256": row["sha256"], "file_name": row["file_name"]})
+    })
+    written = {part["parquet"] for part in new_parts}
+    update.stale.append([lake_dir / part["parquet"] for _, part in replaced if part["parquet"] not in written])
     shutil.rmtree(staged.staging_dir, ignore_errors=True)
-    return manifest
+
+
+def write_manifest_update(settings: Any, update: ManifestUpdate) -> None:
+    """Record the versions committed since the last call in one manifest write, then delete what they replaced.
+
+    Called once per kind of file in a run (not once per file: the manifest is rewritten whole, and 36,000 small
+    files must not rewrite it 36,000 times)."""
+    if not update.stale:
+        return
+    lake.write_manifest(settings.lake_dir, update.rows)
+    for stale in update.stale:
+        kill_point("ingest.after_manifest")
+        for path in stale:
+            path.unlink(missing_ok=True)
+    update.stale = []
 
 
 def now_utc() -> datetime:
