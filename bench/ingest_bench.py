@@ -21,6 +21,10 @@ def polars_bare(landing: Path, out_dir: Path) -> dict[str, int]:
     for path in sorted(p for p in landing.rglob("*") if p.is_file()):
         if path.suffix.lower() == ".xlsx":
             frame = pl.read_excel(path)
+        elif path.suffix.lower() == ".log":
+            # a web server log read as lines (polars has no log parser): the floor for reading it at all
+            frame = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"],
+                                infer_schema=False)
         elif path.suffix.lower() == ".csv":
             encoding = "cp932" if path.parent.name in CP932_KINDS else "utf8"
             # all columns as text: departments' files (full-width digits, 和暦) defeat type inference

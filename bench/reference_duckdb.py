@@ -16,7 +16,8 @@ import duckdb
 import polars as pl
 
 SCRIPT = Path(__file__).with_name("reference_duckdb.sql")
-MARTS = ("certificate_channel_shift", "web_access_monthly", "gis_usage_monthly", "facility_energy_monthly")
+MARTS = ("certificate_channel_shift", "web_access_monthly", "web_requests_daily", "gis_usage_monthly",
+         "facility_energy_monthly")
 
 
 def cp932_to_utf8(source: Path, target: Path) -> None:

@@ -68,6 +68,47 @@ def web_access(landing: Path) -> pd.DataFrame:
     return monthly.merge(last_year, on="fiscal_month_start_date", how="left")
 
 
+LOG_LINE = (r'^(?P<client>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?:\d+|-)'
+            r'(?: "(?:[^"\\]|\\.)*" "(?P<agent>(?:[^"\\]|\\.)*)")?')
+BOT = (r"bot|crawl|spider|slurp|archiver|fetch|monitor|curl|wget|python-|java/|go-http|httpclient|libwww|scrapy|feed|"
+       r"preview|headless|phantomjs|semrush|ahrefs|yandex|baidu|bingpreview")
+ASSET = (r"\.(?:png|jpe?g|gif|svg|ico|webp|bmp|css|js|mjs|map|woff2?|ttf|eot|otf|mp4|webm|mp3|json|xml|rss|atom|txt|"
+         r"pdf|zip|gz|tar|py|rb|sh)$")
+STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+
+
+def web_requests(landing: Path) -> pd.DataFrame:
+    """Raw web server logs, one file at a time (25 M lines do not fit as Python strings): per file the counts and
+    the distinct clients of each group, summed and counted once more over all files."""
+    keys = ["request_date", "is_bot", "is_page", "http_status_class"]
+    counts, clients = [], []
+    for path in sorted((landing / "web_access").glob("*.log")):
+        lines = pd.Series(path.read_text(encoding="utf-8").splitlines())
+        rows = lines.str.extract(LOG_LINE)
+        requested = pd.to_datetime(rows["time"], format="%d/%b/%Y:%H:%M:%S %z", utc=True).dt.tz_convert("Asia/Tokyo")
+        pieces = rows["request"].str.split(" ")
+        target = pieces.str[1].where(pieces.str.len() >= 2)
+        request_path = target.str.split(r"[?#]", n=1, regex=True).str[0]
+        agent = rows["agent"].str.strip()
+        has_agent = agent.notna() & (agent != "") & (agent != "-")
+        status = rows["status"].astype(int)
+        frame = pd.DataFrame({
+            "request_date": requested.dt.date,
+            "is_bot": has_agent & agent.str.contains(BOT, case=False, regex=True, na=False),
+            "is_page": request_path.fillna("").ne("") & ~request_path.str.contains(ASSET, case=False, regex=True,
+                                                                                  na=True),
+            "http_status_class": (status // 100).map(STATUS_CLASSES).fillna("other"),
+            "client": rows["client"],
+        })
+        counts.append(frame.groupby(keys).size().rename("request_count"))
+        clients.append(frame.drop_duplicates())
+    per_group = pd.concat(counts).groupby(level=keys).sum()
+    distinct = pd.concat(clients, ignore_index=True).groupby(keys)["client"].nunique().rename("client_count")
+    out = pd.concat([per_group, distinct], axis=1).reset_index()
+    out["request_date"] = pd.to_datetime(out["request_date"])
+    return out
+
+
 def gis(landing: Path) -> pd.DataFrame:
     rows = pd.concat([pd.read_csv(p) for p in sorted((landing / "gis").glob("*.csv"))], ignore_index=True)
     rows["event_date"] = pd.to_datetime(rows["日時"]).dt.normalize()
@@ -109,7 +150,7 @@ def energy(landing: Path) -> pd.DataFrame:
     return out.rename(columns={"electricity": "electricity_kwh", "gas": "gas_m3", "water": "water_m3"}).reset_index()
 
 
-MARTS = {"certificate_channel_shift": certificates, "web_access_monthly": web_access,
+MARTS = {"certificate_channel_shift": certificates, "web_access_monthly": web_access, "web_requests_daily": web_requests,
          "gis_usage_monthly": gis, "facility_energy_monthly": energy}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from warehouse.platform.settings import as_of_date_from_env
 
-from . import certificates, energy, gis, indicator_reports, web_access
+from . import certificates, energy, gis, indicator_reports, web_access, web_access_log
 from .common import Month, month_range
 from .facilities import write_facility_masters
 
@@ -64,8 +64,10 @@ def write_sample_extracts(landing_dir: Path, start_month: str = "2015-04", end_m
                           seed: int = 20160201, *, facilities: int | None = None, interval_facilities: int = 4,
                           interval_months: int = 3, real_data_dir: Path | None = None,
                           progress: ProgressCallback | None = None,
-                          indicators_path: Path | None = None) -> SampleSummary:
-    """Write every kind's landing files for the months start..end into landing_dir/<kind>/; same args → same bytes."""
+                          indicators_path: Path | None = None, access_log_lines_per_year: int = 0) -> SampleSummary:
+    """Write every kind's landing files for the months start..end into landing_dir/<kind>/; same args → same bytes.
+    With access_log_lines_per_year > 0, web_access/ also gets raw monthly web server logs of about that many
+    requests a year (the benchmark's scale; the demo has the analytics export only)."""
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
     start = Month.parse(start_month)
@@ -88,6 +90,10 @@ def write_sample_extracts(landing_dir: Path, start_month: str = "2015-04", end_m
     for i, month in enumerate(months, start=1):
         count("web_access", 1, web_access.write_month(landing_dir / "web_access", month, seed)[1])
         _report(progress, "web_access", i, len(months))
+    if access_log_lines_per_year > 0:
+        for month in months:
+            count("web_access", 1, web_access_log.write_month(landing_dir / "web_access", month,
+                                                             access_log_lines_per_year, seed)[1])
     for i, month in enumerate(months, start=1):
         count("gis", 1, gis.write_month(landing_dir / "gis", month, seed)[1])
         _report(progress, "gis", i, len(months))

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from bench import compare
@@ -29,14 +30,53 @@ def test_duckdb_script_and_pandas_agree_on_generated_landing(tmp_path: Path) -> 
     from bench import generate, reference_duckdb, reference_pandas
 
     landing = tmp_path / "landing"
-    generate.generate(landing, years=1, facilities=3)
+    generate.generate(landing, years=1, facilities=3, log_lines_per_year=6_000)
     reference_duckdb.run(landing, tmp_path / "duckdb")
     reference_pandas.run(landing, tmp_path / "pandas")
     report = compare.compare_all(compare.reference(tmp_path / "duckdb"),
                                  {"pandas": compare.reference(tmp_path / "pandas")})
     assert compare.all_equal(report), report
-    web = compare.reference(tmp_path / "duckdb")["web_access_monthly"]
+    marts = compare.reference(tmp_path / "duckdb")
+    web = marts["web_access_monthly"]
     assert web.height == 12 and web["page_view_count"].min() > 0
+    requests = marts["web_requests_daily"]
+    assert requests["request_date"].n_unique() == 365
+    assert requests.filter(pl.col("is_bot") == "true")["request_count"].sum() > 0
+    assert requests.filter(pl.col("is_page") == "true")["request_count"].sum() > 0
+    assert 5_000 < requests["request_count"].sum() < 8_000
+
+
+def test_generated_logs_parse_and_do_not_depend_on_the_span(tmp_path: Path) -> None:
+    """Every generated line is a Combined Log Format line for ingest, and a month's file is the same bytes
+    whether it was written with one month or a whole year (the incremental benchmark copies only changed files)."""
+    from demo_data.common import Month
+    from demo_data.web_access_log import write_month
+    from ingest.web_access.parser import COMBINED
+
+    one, _ = write_month(tmp_path / "alone", Month(2025, 6), 24_000, 7)
+    for month in (Month(2025, 5), Month(2025, 6)):
+        write_month(tmp_path / "span", month, 24_000, 7)
+    assert one.read_bytes() == (tmp_path / "span" / one.name).read_bytes()
+    lines = one.read_text(encoding="utf-8").splitlines()
+    assert 1_000 < len(lines) < 3_000
+    assert all(COMBINED.match(line) for line in lines)
+    assert {line.split("[", 1)[1][:11] for line in lines} == {f"{d:02d}/Jun/2025" for d in range(1, 31)}
+
+
+def test_generate_reuses_a_landing_folder_with_the_same_arguments(tmp_path: Path) -> None:
+    from bench import generate
+
+    landing = tmp_path / "landing"
+    first = generate.generate(landing, years=1, facilities=2, log_lines_per_year=1_200)
+    assert first["reused"] is False
+    marker = landing / "web_access" / "access_log_2025-04.log"
+    mtime = marker.stat().st_mtime_ns
+    assert generate.generate(landing, years=1, facilities=2, log_lines_per_year=1_200)["reused"] is True
+    assert marker.stat().st_mtime_ns == mtime
+    (landing / "web_access" / "stray.log").write_text("x", encoding="utf-8")  # the folder no longer matches
+    assert generate.generate(landing, years=1, facilities=2, log_lines_per_year=1_200)["reused"] is False
+    assert not (landing / "web_access" / "stray.log").exists()
+    assert generate.generate(landing, years=1, facilities=3, log_lines_per_year=1_200)["reused"] is False
 
 
 def test_compare_reports_a_changed_value(tmp_path: Path) -> None:
