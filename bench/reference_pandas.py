@@ -125,6 +125,12 @@ def gis(landing: Path) -> pd.DataFrame:
     return usage
 
 
+def _monthly_interval(path: Path) -> pd.DataFrame:
+    readings = pd.read_csv(path)
+    readings["fiscal_month_start_date"] = pd.to_datetime(readings["計測日時"]).dt.to_period("M").dt.to_timestamp()
+    return readings.groupby(["施設コード", "fiscal_month_start_date"], as_index=False)["電力量(kWh)"].sum()
+
+
 def energy(landing: Path) -> pd.DataFrame:
     folder = landing / "energy"
     wide = pd.concat([pd.read_excel(p) for p in sorted(folder.glob("energy_monthly_*.xlsx"))], ignore_index=True)
@@ -135,8 +141,9 @@ def energy(landing: Path) -> pd.DataFrame:
     monthly["meter_type"] = monthly["meter"].map({"電気使用量(kWh)": "electricity", "ガス使用量(m3)": "gas",
                                                   "水道使用量(m3)": "water"})
     monthly = monthly.rename(columns={"施設コード": "facility_code"})
-    interval = pd.concat([pd.read_csv(p) for p in sorted(folder.glob("energy_interval_*.csv"))], ignore_index=True)
-    interval["fiscal_month_start_date"] = pd.to_datetime(interval["計測日時"]).dt.to_period("M").dt.to_timestamp()
+    # 30-minute readings summed file by file (52 M readings at the full profile would not fit as one frame)
+    interval = pd.concat([_monthly_interval(p) for p in sorted(folder.glob("energy_interval_*.csv"))],
+                         ignore_index=True)
     interval = (interval.groupby(["施設コード", "fiscal_month_start_date"])["電力量(kWh)"].sum().reset_index()
                 .rename(columns={"施設コード": "facility_code", "電力量(kWh)": "usage_value"}))
     interval["meter_type"] = "electricity"

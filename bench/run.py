@@ -272,7 +272,7 @@ def dashboard(home: Path, render_repeats: int, query_repeats: int) -> dict:
     return payload
 
 
-def run(profile: Profile, work: Path, out_dir: Path, only: set[str] | None = None) -> dict:
+def run(profile: Profile, work: Path, out_dir: Path) -> dict:
     """Run every benchmark of the profile; write <profile>.json and <profile>.md into out_dir."""
     started = time.perf_counter()
     results: dict[str, object] = {"profile": profile.__dict__, "machine": machine_description(),
@@ -281,20 +281,28 @@ def run(profile: Profile, work: Path, out_dir: Path, only: set[str] | None = Non
     landing = work / "landing"
     log(f"generating {profile.years} fiscal years × {profile.facilities} facilities into {landing}")
     results["data"] = generate(landing, profile.years, profile.facilities, profile.log_lines_per_year)
-    rebuild, long_home = full_rebuild(work, landing, profile.repeats)
-    results["full_rebuild"] = rebuild
-    results["ingest"] = ingest(work, landing, profile.repeats, profile.big_file_mb)
-    results["incremental"] = incremental(work, long_home, landing, profile)
-    log("dashboard pages")
-    if (long_home / "warehouse.duckdb").exists():
-        results["dashboard"] = dashboard(long_home, profile.render_repeats, profile.query_repeats)
-    else:
-        results["dashboard"] = {"pages": {}, "skipped": "no published warehouse (our refresh failed)"}
-    results["total_seconds"] = round(time.perf_counter() - started, 1)
     out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / f"{profile.name}.partial.json"
+
+    def keep(name: str, value: object) -> None:
+        """Record a finished benchmark at once: a long run stopped part-way still leaves what it measured."""
+        results[name] = value
+        partial.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+    rebuild, long_home = full_rebuild(work, landing, profile.repeats)
+    keep("full_rebuild", rebuild)
+    log("dashboard pages (on the long history as the full rebuild published it)")
+    if (long_home / "warehouse.duckdb").exists():
+        keep("dashboard", dashboard(long_home, profile.render_repeats, profile.query_repeats))
+    else:
+        keep("dashboard", {"pages": {}, "skipped": "no published warehouse (our refresh failed)"})
+    keep("incremental", incremental(work, long_home, landing, profile))
+    keep("ingest", ingest(work, landing, profile.repeats, profile.big_file_mb))
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
     (out_dir / f"{profile.name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n",
                                                   encoding="utf-8")
     (out_dir / f"{profile.name}.md").write_text(report.markdown(results), encoding="utf-8")
+    partial.unlink(missing_ok=True)
     log(f"done in {results['total_seconds']} s: {out_dir / (profile.name + '.md')}")
     return results
 
