@@ -5,12 +5,13 @@ through (`data_through_sql`) and which columns are sensitive (`SENSITIVE_COLUMNS
 """
 from __future__ import annotations
 
-from ingest import certificates, energy, gis, indicator_reports, web_access
+from ingest import certificates, energy, evaluations, gis, indicator_reports, web_access
 from ingest.common.contract import LINEAGE_COLUMNS, Contract
 from ingest.common.pipeline import KindSpec
 
 KINDS: dict[str, KindSpec] = {
-    spec.kind: spec for spec in (certificates.SPEC, web_access.SPEC, gis.SPEC, energy.SPEC, indicator_reports.SPEC)
+    spec.kind: spec for spec in (certificates.SPEC, web_access.SPEC, gis.SPEC, energy.SPEC, indicator_reports.SPEC,
+                                 evaluations.SPEC)
 }
 CONTRACTS: dict[str, Contract] = {table: contract for spec in KINDS.values() for table, contract in spec.contracts.items()}
 

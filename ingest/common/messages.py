@@ -23,7 +23,7 @@ LAYOUT_EN = {"energy_monthly": "monthly (a column per meter)", "energy_monthly_l
              "kokyo_shisetsu_v1": "public facility list, old edition", "kokyo_shisetsu_v2": "public facility list",
              "analytics_export": "analytics export", "combined_log": "web server log"}
 KIND_JA = {"certificates": "証明書交付件数", "web_access": "ホームページアクセス", "gis": "統合型GIS利用",
-           "energy": "施設エネルギー", "indicator_reports": "指標実績報告"}
+           "energy": "施設エネルギー", "indicator_reports": "指標実績報告", "evaluations": "取り組み状況の評価"}
 PII_JA = {"my_number": "マイナンバー（個人番号）", "phone": "電話番号", "email": "メールアドレス", "ip": "IPアドレス"}
 PII_EN = {"my_number": "a My Number (12 digits with a valid check digit)", "phone": "a phone number",
           "email": "an e-mail address", "ip": "an IP address"}
@@ -106,6 +106,13 @@ KINDS: list[Kind] = [
     Kind("partial_overlap", r"^partial overlap with an earlier file for (.+)$",
          "前に取り込んだファイルの {0} 分の一部だけと重なっています", "covers only part of what an earlier file loaded for {0}"),
     Kind("mapping", r"^mapping", "列の対応表（マッピング）が使えません", "the column mapping cannot be used"),
+    Kind("unknown_measure", r"^unknown measure \(the plan's measures are (.+)\)$", "計画にない施策の番号です（施策は {0}）",
+         "not a measure of the plan (the measures are {0})"),
+    Kind("decision_only_grade", r"^AA is decision-only", "AA は推進本部が決める評価です。自己評価は A、B、C のどれかです",
+         "AA is decided by the ICT推進・活用本部 only; a self-assessment is A, B or C"),
+    Kind("closed_year", r"^fiscal year (\d+) is closed$", "{0}年度は確定済みです", "fiscal year {0} is closed"),
+    Kind("not_our_workbook", r"^not the 取り組み状況 workbook: (.+)$", "取り組み状況のブックの形になっていません（{0}）",
+         "not the 取り組み状況 workbook ({0})"),
 ]
 _COMPILED = [(kind, re.compile(kind.pattern)) for kind in KINDS]
 RESEND = {"empty", "header_only", "encoding", "truncated", "ragged", "unreadable", "not_log_line"}

@@ -17,7 +17,7 @@ def test_committed_dbt_sources_yaml_matches_the_contracts() -> None:
 def test_contracts_cover_exactly_the_lake_tables_of_the_architecture() -> None:
     assert set(CONTRACTS) == {"certificate_issuances", "web_page_views_daily", "web_access_log", "gis_events",
                               "energy_readings_monthly", "energy_readings_interval", "facilities",
-                              "indicator_reports"}
+                              "indicator_reports", "measure_evaluations"}
     text = render_dbt_sources()
     for name in ("client_hash", "staff_pseudo_id", "comment_ja"):
         block = text.split(f"- name: {name}\n", 1)[1].split("- name:", 1)[0]

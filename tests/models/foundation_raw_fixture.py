@@ -91,6 +91,15 @@ RAW_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("comment_ja", "varchar"),
         ("reporting_department_ja", "varchar"),
     ],
+    "measure_evaluations": [
+        ("measure_id", "integer"),
+        ("fiscal_year", "integer"),
+        ("self_assessed_grade", "varchar"),
+        ("department_remark_ja", "varchar"),
+        ("next_year_plan_ja", "varchar"),
+        ("decided_grade", "varchar"),
+        ("decided_reason_ja", "varchar"),
+    ],
 }
 
 # Certificates: per day and certificate type, who issues how many (office, channel, count).
@@ -351,6 +360,17 @@ def indicator_report_rows() -> list[dict[str, Any]]:
     ]
 
 
+def measure_evaluation_rows() -> list[dict[str, Any]]:
+    """The FY2016 取り組み状況 workbook returned with measure 14's self-assessment and comment (nothing decided)."""
+    loaded = dt.datetime(2017, 6, 5)
+    return [{
+        "measure_id": 14, "fiscal_year": 2016, "self_assessed_grade": "B",
+        "department_remark_ja": "閲覧数は伸びたが目標には届かない", "next_year_plan_ja": "スマートフォン表示を改善する",
+        "decided_grade": None, "decided_reason_ja": None,
+        **lineage("torikumi_jokyo_FY2016.xlsx", 14, dt.date(2016, 4, 1), loaded),
+    }]
+
+
 def fixture_rows() -> dict[str, list[dict[str, Any]]]:
     """All raw tables' rows, keyed by lake table name."""
     return {
@@ -362,6 +382,7 @@ def fixture_rows() -> dict[str, list[dict[str, Any]]]:
         "energy_readings_interval": energy_interval_rows(),
         "facilities": facility_rows(),
         "indicator_reports": indicator_report_rows(),
+        "measure_evaluations": measure_evaluation_rows(),
     }
 
 

@@ -22,6 +22,7 @@ KIND_TABLES = {
     "gis": ["gis_events"],
     "energy": ["energy_readings_monthly", "energy_readings_interval", "facilities"],
     "indicator_reports": ["indicator_reports"],
+    "evaluations": ["measure_evaluations"],
 }
 KIND_MARTS = {
     "certificates": ["mart_certificate_channel_shift"],
@@ -29,6 +30,7 @@ KIND_MARTS = {
     "gis": ["mart_gis_usage_monthly"],
     "energy": ["mart_facility_energy_monthly"],
     "indicator_reports": ["fct_indicator_reports"],
+    "evaluations": ["fct_measure_evaluations"],
 }
 SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")  # they test logic, not data: run once (empty build)
 

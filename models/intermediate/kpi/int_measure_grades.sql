@@ -1,4 +1,5 @@
-{#- Suggested grade per measure and fiscal year from its indicators' statuses, unless a human decision is recorded. -#}
+{#- Suggested grade per measure and fiscal year from its indicators' statuses, unless a human decision is recorded
+    (in the returned 取り組み状況 workbook, else in seeds/measure_grade_decisions). -#}
 
 with
 
@@ -14,9 +15,48 @@ measures as (
 
 ),
 
-decisions as (
+seed_decisions as (
 
     select * from {{ ref('measure_grade_decisions') }}
+
+),
+
+workbook_decisions as (
+
+    select * from {{ ref('stg_evaluations__measure_evaluations') }}
+    where decided_grade is not null
+
+),
+
+-- a grade decided in the returned 取り組み状況 workbook wins over one recorded in the seed for the same year
+decisions as (
+
+    select
+        measure_id,
+        fiscal_year,
+        decided_grade as grade,
+        'ICT推進・活用本部' as decided_by,
+        cast(loaded_at as date) as decided_on,
+        decided_reason_ja as reason_ja,
+        'workbook' as decision_source
+    from workbook_decisions
+
+    union all
+
+    select
+        seed_decisions.measure_id,
+        seed_decisions.fiscal_year,
+        seed_decisions.grade,
+        seed_decisions.decided_by,
+        seed_decisions.decided_on,
+        seed_decisions.reason_ja,
+        'seed' as decision_source
+    from seed_decisions
+    left join workbook_decisions
+        on
+            seed_decisions.measure_id = workbook_decisions.measure_id
+            and seed_decisions.fiscal_year = workbook_decisions.fiscal_year
+    where workbook_decisions.measure_id is null
 
 ),
 
@@ -126,6 +166,8 @@ final as (
         reasoned.no_data_count,
         reasoned.not_evaluable_count,
         reasoned.suggested_grade as computed_grade,
+        reasoned.suggested_reason_ja as computed_reason_ja,
+        reasoned.suggested_reason_en as computed_reason_en,
         coalesce(decisions.grade, reasoned.suggested_grade) as suggested_grade,
         case
             when decisions.grade is not null
@@ -139,7 +181,10 @@ final as (
         end as grade_reason_en,
         decisions.grade is not null as is_human_decision,
         decisions.decided_by,
-        decisions.decided_on
+        decisions.decided_on,
+        decisions.grade as decided_grade,
+        decisions.reason_ja as decided_reason_ja,
+        decisions.decision_source
     from reasoned
     left join decisions
         on

@@ -18,6 +18,12 @@ goals as (
 
 ),
 
+evaluations as (
+
+    select * from {{ ref('fct_measure_evaluations') }}
+
+),
+
 final as (
 
     select
@@ -56,17 +62,36 @@ final as (
 
         -- grade
         grades.computed_grade,
+        grades.computed_reason_ja,
+        grades.computed_reason_en,
         grades.suggested_grade,
         grades.grade_reason_ja,
         grades.grade_reason_en,
         grades.is_human_decision,
         grades.decided_by,
-        grades.decided_on
+        grades.decided_on,
+
+        -- the yearly evaluation: the department's self-assessment, the ICT推進・活用本部's decision
+        evaluations.self_assessed_grade,
+        evaluations.department_remark_ja,
+        evaluations.next_year_plan_ja,
+        grades.decided_grade,
+        grades.decided_reason_ja,
+        grades.decision_source,
+
+        -- lineage of the evaluation: the workbook and when it was loaded
+        evaluations.source_file_name,
+        evaluations.source_file_sha256,
+        evaluations.loaded_at as evaluation_loaded_at
     from grades
     inner join measures
         on grades.measure_id = measures.measure_id
     inner join goals
         on measures.main_goal_id = goals.goal_id
+    left join evaluations
+        on
+            grades.measure_id = evaluations.measure_id
+            and grades.fiscal_year = evaluations.fiscal_year
 
 )
 

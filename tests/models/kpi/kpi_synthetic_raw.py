@@ -39,6 +39,8 @@ RAW_TABLES: dict[str, str] = {
     "postal_code varchar, latitude double, longitude double, source_layout varchar",
     "indicator_reports": "indicator_id varchar, fiscal_year integer, reported_value double, "
     "reported_value_text_ja varchar, comment_ja varchar, reporting_department_ja varchar",
+    "measure_evaluations": "measure_id integer, fiscal_year integer, self_assessed_grade varchar, "
+    "department_remark_ja varchar, next_year_plan_ja varchar, decided_grade varchar, decided_reason_ja varchar",
 }
 
 # FY2015 homepage accesses printed in the plan (M13-1 現状)
