@@ -1,7 +1,10 @@
 """The yearly progress report (「取り組み状況」): one block per measure with its indicators, as an Excel workbook.
 
 Laid out like the plan's appendix tables (NO., 事業名, 重点戦略, 所管課, 指標, 現状, 目標) plus the year's
-actual, achievement, suggested grade and reason, and an empty column for the department's comment.
+actual, achievement, suggested grade and reason, and the cells the cycle fills: the owner department's 自己評価,
+次年度の取組 and 所管課コメント on sheet 取り組み状況, the ICT推進・活用本部's 決定評価 and its reason on sheet
+推進本部の決定評価 (layout: ingest/evaluations/workbook.py). Returned to landing/evaluations/, the filled workbook
+is loaded by ingest (kind evaluations); what is already recorded is written back in, so a new copy carries it.
 """
 from __future__ import annotations
 
@@ -12,30 +15,38 @@ from typing import Any
 
 import polars as pl
 
+from ingest.evaluations.workbook import (
+    DECIDED_GRADES,
+    DECISION_COLUMNS,
+    DECISION_INPUTS,
+    DECISION_SHEET,
+    DEPARTMENT_INPUTS,
+    FISCAL_YEAR_LABELS,
+    GRADE_DEFINITIONS_EN,
+    GRADE_DEFINITIONS_JA,
+    GUIDE_SHEET,
+    HEADER_ROW,
+    MEASURE_COLUMNS,
+    REPORT_COLUMNS,
+    SELF_ASSESSMENT_GRADES,
+    SHEET,
+)
 from warehouse.platform.settings import Settings
 from warehouse.platform.wareki import fiscal_year_label
 
 Runner = Callable[[str, Sequence[Any] | None], pl.DataFrame]
 
-COLUMNS_JA: dict[str, str] = {
-    "measure_id": "NO.", "measure_name_ja": "事業名", "strategy_id": "重点戦略", "goal_name_ja": "基本目標",
-    "owner_departments_ja": "所管課", "indicator_id": "指標ID", "indicator_name_ja": "指標",
-    "baseline_text_ja": "現状", "target_text_ja": "目標", "target_fiscal_year": "目標年度",
-    "actual_value": "実績", "achievement_rate": "達成率", "progress_status": "指標の状況",
-    "data_through_date": "データ時点", "suggested_grade": "評価(案)", "grade_reason_ja": "評価の理由", "department_comment": "所管課コメント",
-}
-COLUMNS_EN: dict[str, str] = {
-    "measure_id": "No.", "measure_name_ja": "Measure", "strategy_id": "Focus strategy", "goal_name_ja": "Basic goal",
-    "owner_departments_ja": "Department", "indicator_id": "Indicator ID", "indicator_name_ja": "Indicator",
-    "baseline_text_ja": "Baseline", "target_text_ja": "Target", "target_fiscal_year": "Target year",
-    "actual_value": "Actual", "achievement_rate": "Achievement", "progress_status": "Indicator status",
-    "data_through_date": "Data through", "suggested_grade": "Suggested grade", "grade_reason_ja": "Reason", "department_comment": "Department comment",
-}
-MEASURE_COLUMNS = ("measure_id", "measure_name_ja", "strategy_id", "goal_name_ja", "owner_departments_ja",
-                   "suggested_grade", "grade_reason_ja", "department_comment")
+COLUMNS_JA: dict[str, str] = {key: ja for key, ja, _ in REPORT_COLUMNS}
+COLUMNS_EN: dict[str, str] = {key: en for key, _, en in REPORT_COLUMNS}
 STATUS_JA = {"achieved": "達成", "on_track": "順調", "at_risk": "要注意", "off_track": "遅れ",
              "not_evaluable": "評価不能", "no_data": "データなし"}
 GRADE_JA = {"not_evaluable": "評価不能"}
+COLUMN_WIDTHS = {"measure_id": 5, "measure_name_ja": 28, "strategy_id": 8, "goal_name_ja": 18,
+                 "owner_departments_ja": 16, "indicator_id": 8, "indicator_name_ja": 40, "baseline_text_ja": 14,
+                 "target_text_ja": 12, "target_fiscal_year": 8, "actual_value": 12, "achievement_rate": 9,
+                 "progress_status": 10, "data_through_date": 11, "revision_after_closing": 30, "suggested_grade": 8,
+                 "grade_reason_ja": 30, "self_assessed_grade": 8, "decided_grade": 8, "next_year_plan_ja": 36,
+                 "department_comment": 36, "decided_reason_ja": 40}
 
 
 class ReportError(RuntimeError):
@@ -59,13 +70,14 @@ def build_report_frame(run: Runner, fiscal_year: int) -> pl.DataFrame:
     if missing:
         raise ReportError(f"the published warehouse lacks {', '.join(missing)}: run `warehouse refresh` "
                           "(or `warehouse demo`) first")
-    return run(
+    frame = run(
         "select m.measure_id, m.name_ja as measure_name_ja, coalesce(m.strategy_id, '') as strategy_id, "
         "g.name_ja as goal_name_ja, m.owner_departments_ja, i.indicator_id, "
         "case when i.sub_item_ja is not null and i.sub_item_ja <> '' then i.sub_item_ja || ': ' || i.name_ja "
         "else i.name_ja end as indicator_name_ja, i.baseline_text_ja, i.target_text_ja, i.target_fiscal_year, "
         "p.actual_value, p.achievement_rate, p.progress_status, p.data_through_date, "
-        "s.suggested_grade, s.grade_reason_ja, cast(null as varchar) as department_comment "
+        "s.computed_grade as suggested_grade, s.computed_reason_ja as grade_reason_ja, s.self_assessed_grade, "
+        "s.decided_grade, s.decided_reason_ja, s.next_year_plan_ja, s.department_remark_ja as department_comment "
         "from seeds.plan_measures as m "
         "left join seeds.plan_basic_goals as g on g.goal_id = m.main_goal_id "
         "left join main.dim_indicator as i on i.measure_id = m.measure_id "
@@ -74,6 +86,7 @@ def build_report_frame(run: Runner, fiscal_year: int) -> pl.DataFrame:
         "order by m.measure_id, i.indicator_seq",
         [fiscal_year, fiscal_year],
     )
+    return frame.with_columns(pl.lit(None).alias(key) for key in COLUMNS_JA if key not in frame.columns)
 
 
 def _cell_value(key: str, value: Any, lang: str) -> Any:
@@ -90,67 +103,165 @@ def _cell_value(key: str, value: Any, lang: str) -> Any:
 
 
 def report_workbook_bytes(frame: pl.DataFrame, fiscal_year: int, lang: str = "ja") -> bytes:
-    """The report as .xlsx bytes: title, header, one merged block per measure, comment column left empty."""
+    """The report as .xlsx bytes: sheet 取り組み状況 (one merged block per measure), sheet 推進本部の決定評価 (one row
+    per measure) and 記入のしかた; only the cells to fill are unlocked, grades are picked from a list."""
     import xlsxwriter
 
-    names = COLUMNS_EN if lang == "en" else COLUMNS_JA
-    order = list(COLUMNS_JA)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("取り組み状況")
+    formats = _formats(book)
+    _write_progress_sheet(book, formats, frame, fiscal_year, lang)
+    _write_decision_sheet(book, formats, frame, fiscal_year, lang)
+    _write_guide_sheet(book, formats, lang)
+    book.close()
+    return buffer.getvalue()
+
+
+def _formats(book: Any) -> dict[str, Any]:
     font = {"font_name": "Yu Gothic", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
-    title = book.add_format({"font_name": "Yu Gothic", "bold": True, "font_size": 14})
-    head = book.add_format({**font, "bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
-    cell = book.add_format(font)
-    number = book.add_format({**font, "num_format": "#,##0.##"})
-    percent = book.add_format({**font, "num_format": "0.0%"})
-    comment = book.add_format({**font, "bg_color": "#FFF2CC"})
+    return {
+        "title": book.add_format({"font_name": "Yu Gothic", "bold": True, "font_size": 14}),
+        "note": book.add_format({"font_name": "Yu Gothic", "font_size": 10}),
+        "label": book.add_format({"font_name": "Yu Gothic", "font_size": 10, "bold": True}),
+        "head": book.add_format({**font, "bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"}),
+        "input_head": book.add_format({**font, "bold": True, "bg_color": "#FFE699", "align": "center",
+                                       "valign": "vcenter"}),
+        "cell": book.add_format(font),
+        "number": book.add_format({**font, "num_format": "#,##0.##"}),
+        "percent": book.add_format({**font, "num_format": "0.0%"}),
+        "input": book.add_format({**font, "bg_color": "#FFF2CC", "locked": False}),
+    }
+
+
+def _header(sheet: Any, formats: dict[str, Any], columns: tuple[tuple[str, str, str], ...], inputs: tuple[str, ...],
+            lang: str) -> None:
+    for col, (key, ja, en) in enumerate(columns):
+        sheet.write(HEADER_ROW - 1, col, en if lang == "en" else ja,
+                    formats["input_head"] if key in inputs else formats["head"])
+        sheet.set_column(col, col, COLUMN_WIDTHS.get(key, 12))
+
+
+def _fiscal_year_cells(sheet: Any, formats: dict[str, Any], fiscal_year: int, lang: str) -> None:
+    sheet.write(2, 0, FISCAL_YEAR_LABELS[1] if lang == "en" else FISCAL_YEAR_LABELS[0], formats["label"])
+    sheet.write_number(2, 1, fiscal_year, formats["label"])
+
+
+def _grade_list(sheet: Any, first_row: int, last_row: int, col: int, grades: tuple[str, ...], lang: str) -> None:
+    """A drop-down of the allowed grades; anything else is refused by Excel (and by ingest)."""
+    sheet.data_validation(first_row, col, last_row, col, {
+        "validate": "list", "source": list(grades),
+        "error_title": "評価" if lang == "ja" else "Grade",
+        "error_message": (f"{'、'.join(grades)} のどれかを選んでください。" if lang == "ja"
+                          else f"Choose one of {', '.join(grades)}."),
+    })
+
+
+def _write_progress_sheet(book: Any, formats: dict[str, Any], frame: pl.DataFrame, fiscal_year: int,
+                          lang: str) -> None:
+    sheet = book.add_worksheet(SHEET)
     label = fiscal_year_label(fiscal_year)
     sheet.write(0, 0, f"『ICT推進・活用計画2020』の取り組み状況（{label}・{fiscal_year}年度）"
-                if lang == "ja" else f"ICT Plan 2020 progress report, FY{fiscal_year}", title)
-    sheet.write(1, 0, "評価(案)は指標の実績から算出した目安です。所管課コメント欄に記入してください。"
-                if lang == "ja" else "Suggested grades are computed from the indicators; departments fill in the comment column.")
-    widths = {"measure_id": 5, "measure_name_ja": 28, "strategy_id": 8, "goal_name_ja": 18, "owner_departments_ja": 16,
-              "indicator_id": 8, "indicator_name_ja": 40, "baseline_text_ja": 14, "target_text_ja": 12,
-              "target_fiscal_year": 8, "actual_value": 12, "achievement_rate": 9, "progress_status": 10, "data_through_date": 11,
-              "suggested_grade": 8, "grade_reason_ja": 30, "department_comment": 36}
-    header_row = 3
-    for col, key in enumerate(order):
-        sheet.write(header_row, col, names[key], head)
-        sheet.set_column(col, col, widths[key])
-    rows = frame.select(order).to_dicts()
-    row_index = header_row + 1
-    start = row_index
+                if lang == "ja" else f"ICT Plan 2020 progress report, FY{fiscal_year}", formats["title"])
+    sheet.write(1, 0, "評価(案)は指標の実績から算出した目安です。所管課は黄色の欄（自己評価・次年度の取組・所管課コメント）に"
+                      "記入してください（記入のしかたは「記入のしかた」シート）。"
+                if lang == "ja" else "Suggested grades are computed from the indicators; departments fill in the yellow "
+                "cells (self-assessment, next year's plan, comment); see the sheet 記入のしかた.", formats["note"])
+    _fiscal_year_cells(sheet, formats, fiscal_year, lang)
+    _header(sheet, formats, REPORT_COLUMNS, DEPARTMENT_INPUTS, lang)
+    order = [key for key, _, _ in REPORT_COLUMNS]
+    rows = [{key: record.get(key) for key in order} for record in frame.to_dicts()]
+    row_index = start = HEADER_ROW
+
+    def format_of(key: str) -> Any:
+        return formats["input"] if key in DEPARTMENT_INPUTS else formats["percent"] if key == "achievement_rate" \
+            else formats["number"] if key == "actual_value" else formats["cell"]
+
     for position, record in enumerate(rows):
         for col, key in enumerate(order):
             value = _cell_value(key, record[key], lang)
-            fmt = percent if key == "achievement_rate" else number if key == "actual_value" else \
-                comment if key == "department_comment" else cell
             if value is None:
-                sheet.write_blank(row_index, col, None, fmt)
+                sheet.write_blank(row_index, col, None, format_of(key))
             else:
-                sheet.write(row_index, col, value, fmt)
+                sheet.write(row_index, col, value, format_of(key))
         last_of_measure = position == len(rows) - 1 or rows[position + 1]["measure_id"] != record["measure_id"]
         if last_of_measure:
             if row_index > start:
                 for key in MEASURE_COLUMNS:
                     col = order.index(key)
                     value = _cell_value(key, record[key], lang)
-                    fmt = comment if key == "department_comment" else cell
-                    if value is None:
-                        sheet.merge_range(start, col, row_index, col, "", fmt)
-                    else:
-                        sheet.merge_range(start, col, row_index, col, value, fmt)
+                    sheet.merge_range(start, col, row_index, col, "" if value is None else value, format_of(key))
             start = row_index + 1
         row_index += 1
-    sheet.freeze_panes(header_row + 1, 2)
-    sheet.autofilter(header_row, 0, row_index - 1, len(order) - 1)
+    _grade_list(sheet, HEADER_ROW, row_index - 1, order.index("self_assessed_grade"), SELF_ASSESSMENT_GRADES, lang)
+    sheet.freeze_panes(HEADER_ROW, 2)
+    sheet.autofilter(HEADER_ROW - 1, 0, row_index - 1, len(order) - 1)
+    sheet.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True})
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(header_row)
-    book.close()
-    return buffer.getvalue()
+    sheet.repeat_rows(HEADER_ROW - 1)
+
+
+def _write_decision_sheet(book: Any, formats: dict[str, Any], frame: pl.DataFrame, fiscal_year: int,
+                          lang: str) -> None:
+    sheet = book.add_worksheet(DECISION_SHEET)
+    sheet.write(0, 0, f"ICT推進・活用本部の決定評価（{fiscal_year_label(fiscal_year)}・{fiscal_year}年度）"
+                if lang == "ja" else f"Grades decided by the ICT推進・活用本部, FY{fiscal_year}", formats["title"])
+    sheet.write(1, 0, "IT推進課が本部の決定を黄色の欄（決定評価・決定の理由）に記入します。AA は本部の決定だけで使えます。"
+                if lang == "ja" else "The planning office records the 本部's decision in the yellow cells (decided grade "
+                "and reason). AA can only be decided here.", formats["note"])
+    _fiscal_year_cells(sheet, formats, fiscal_year, lang)
+    _header(sheet, formats, DECISION_COLUMNS, DECISION_INPUTS, lang)
+    order = [key for key, _, _ in DECISION_COLUMNS]
+    measures = frame.unique("measure_id", keep="first", maintain_order=True).to_dicts()
+    for offset, record in enumerate(measures):
+        for col, key in enumerate(order):
+            value = _cell_value(key, record.get(key), lang)
+            fmt = formats["input"] if key in DECISION_INPUTS else formats["cell"]
+            if value is None:
+                sheet.write_blank(HEADER_ROW + offset, col, None, fmt)
+            else:
+                sheet.write(HEADER_ROW + offset, col, value, fmt)
+    last = HEADER_ROW + len(measures) - 1
+    _grade_list(sheet, HEADER_ROW, last, order.index("decided_grade"), DECIDED_GRADES, lang)
+    sheet.freeze_panes(HEADER_ROW, 2)
+    sheet.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True})
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+
+
+def _write_guide_sheet(book: Any, formats: dict[str, Any], lang: str) -> None:
+    sheet = book.add_worksheet(GUIDE_SHEET)
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 1, 100)
+    lines_ja = [
+        ("記入のしかた", ""),
+        ("1", f"所管課は「{SHEET}」シートの黄色の欄に記入します: 自己評価（A・B・C から選択）、次年度の取組、所管課コメント。"),
+        ("2", f"ICT推進・活用本部の決定は、IT推進課が「{DECISION_SHEET}」シートの決定評価（AA・A・B・C）と決定の理由に記入します。"),
+        ("3", "行や列を足したり、動かしたり、シート名や見出しを変えたりしないでください（取り込めなくなります）。"),
+        ("4", "個人の氏名・電話番号・メールアドレスなど個人情報は書かないでください（書かれたブックは取り込みません）。"),
+        ("5", "記入したブックは IT推進課が landing/evaluations/ に置き、次の更新で取り込みます。同じ年度のブックを置き直すと前のものと置き換わります。"),
+        ("", ""),
+        ("評価", "基準（計画書 表1）"),
+        *[(grade, text) for grade, text in GRADE_DEFINITIONS_JA.items()],
+    ]
+    lines_en = [
+        ("How to fill in", ""),
+        ("1", f"Departments fill the yellow cells of sheet {SHEET}: self-assessment (A, B or C), next year's plan, comment."),
+        ("2", (f"The planning office records the ICT推進・活用本部's decision on sheet {DECISION_SHEET}: grade (AA, A, B, C) "
+              "and reason.")),
+        ("3", "Do not add, move or rename rows, columns, sheets or headers (the workbook would be refused)."),
+        ("4", "Write no personal data (names, phone numbers, e-mail addresses): a workbook holding them is refused."),
+        ("5", ("The planning office puts the workbook in landing/evaluations/; the next refresh loads it. A later "
+              "workbook for the same fiscal year replaces the earlier one.")),
+        ("", ""),
+        ("Grade", "Definition (the plan's table 1)"),
+        *[(grade, text) for grade, text in GRADE_DEFINITIONS_EN.items()],
+    ]
+    for row, (first, second) in enumerate(lines_en if lang == "en" else lines_ja):
+        sheet.write(row, 0, first, formats["label"] if row == 0 else formats["note"])
+        sheet.write(row, 1, second, formats["note"])
 
 
 def _open_runner(settings: Settings) -> tuple[Runner, Callable[[], None]]:
