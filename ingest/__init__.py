@@ -14,12 +14,16 @@ from ingest.common.findings import Finding, Rejected
 from ingest.common.messages import build_report
 from ingest.common.pipeline import (
     CHUNK_ROWS,
+    BulkFile,
+    BulkResult,
     Context,
     FileOutcome,
     IngestReport,
     ManifestUpdate,
     commit,
     now_utc,
+    open_for_bulk,
+    stage_bulk,
     stage_file,
     write_manifest_update,
 )
@@ -88,8 +92,24 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, update: Manifest
     """Hash, skip if known, stage, commit (into update) or quarantine one file.
 
     A file that changes while it is read was still being written: it stays in landing for the next run."""
-    stat = path.stat()
     index = index or _index(update.rows)
+    prepared = _prepare(settings, path, kind, update, today, index, force=force, fast_read=fast_read)
+    if isinstance(prepared, FileOutcome):
+        return prepared
+    return _stage_and_commit(settings, prepared, run_id, update, chunk_rows, index)
+
+
+class _Prepared:
+    """A landing file that is new to the lake: its stat when first looked at, its context and outcome so far."""
+
+    def __init__(self, stat: os.stat_result, ctx: Context, outcome: FileOutcome):
+        self.stat, self.ctx, self.outcome = stat, ctx, outcome
+
+
+def _prepare(settings: Any, path: Path, kind: str, update: ManifestUpdate, today: date | None,
+             index: ManifestIndex, *, force: bool = False, fast_read: bool = True) -> FileOutcome | _Prepared:
+    """Hash the file; the outcome if this version is already known, else what staging it needs."""
+    stat = path.stat()
     by_stat, by_sha = index
     known_by_stat = None if force else by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
     sha256 = known_by_stat["sha256"] if known_by_stat else lake.file_sha256(path)
@@ -99,19 +119,32 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, update: Manifest
         outcome.tables, outcome.fiscal_months = list(known["tables"]), list(known["fiscal_months"])
         outcome.message = _known_message(path, known)
         return outcome
-    spec = KINDS[kind]
-    loaded_at = now_utc()
-    ctx = Context(path=path, sha256=sha256, kind=kind, today=today or settings.as_of_date, loaded_at=loaded_at,
+    ctx = Context(path=path, sha256=sha256, kind=kind, today=today or settings.as_of_date, loaded_at=now_utc(),
                   salt=_salt(settings), settings=settings, fast_read=fast_read, manifest=update.rows)
+    return _Prepared(stat, ctx, outcome)
+
+
+def _too_large(settings: Any, prepared: _Prepared) -> Rejected | None:
+    limit = int(settings.get("ingest", "max_file_megabytes")) * 1024 * 1024
+    if prepared.stat.st_size <= limit:
+        return None
+    return Rejected(f"{prepared.ctx.path.name}: {prepared.stat.st_size / 1e6:.0f} MB is above max_file_megabytes; "
+                    "split the file.", [Finding(0, None, "file too large")])
+
+
+def _stage_and_commit(settings: Any, prepared: _Prepared, run_id: str, update: ManifestUpdate, chunk_rows: int,
+                      index: ManifestIndex, bulk: tuple[BulkFile, BulkResult] | None = None) -> FileOutcome:
+    """Stage the file (or finish its checks from a bulk batch), then commit it or quarantine it."""
+    ctx, stat, outcome = prepared.ctx, prepared.stat, prepared.outcome
+    path, sha256 = ctx.path, ctx.sha256
     staging = settings.build_dir / "ingest_staging" / sha256[:16]
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        limit = int(settings.get("ingest", "max_file_megabytes")) * 1024 * 1024
-        if stat.st_size > limit:
-            raise Rejected(f"{path.name}: {stat.st_size / 1e6:.0f} MB is above max_file_megabytes; split the file.",
-                           [Finding(0, None, "file too large")])
+        too_large = _too_large(settings, prepared)
+        if too_large is not None:
+            raise too_large
         try:
-            staged = stage_file(spec, ctx, staging, chunk_rows=chunk_rows)
+            staged = stage_file(KINDS[ctx.kind], ctx, staging, chunk_rows=chunk_rows, bulk=bulk)
         except Rejected:
             raise
         except Exception as exc:  # a damaged file must be refused in words, never stop everyone else's files
@@ -129,7 +162,7 @@ def _process(settings: Any, path: Path, kind: str, run_id: str, update: Manifest
         shutil.rmtree(staging, ignore_errors=True)
         if _changed_since(path, stat, sha256):
             return _still_writing(outcome, path)
-        _quarantine(settings, path, sha256, kind, error, outcome)
+        _quarantine(settings, path, sha256, ctx.kind, error, outcome)
         return outcome
     outcome.status = "replaced" if outcome.replaced else "loaded"
     outcome.tables = [staged.table]
@@ -234,12 +267,57 @@ def landing_files(settings: Any) -> list[tuple[str, Path]]:
     return found
 
 
+class _BulkBatch:
+    """Small files of one layout waiting to be checked together (at most CHUNK_ROWS rows in all)."""
+
+    def __init__(self) -> None:
+        self.members: list[tuple[int, _Prepared, BulkFile]] = []  # (position in the report, file, opened file)
+
+    @property
+    def rows(self) -> int:
+        return sum(member.rows for _, _, member in self.members)
+
+    def fits(self, bulk_file: BulkFile, chunk_rows: int) -> bool:
+        """True if the file may join: the same layout and room left."""
+        if not self.members:
+            return True
+        return bulk_file.key == self.members[0][2].key and self.rows + bulk_file.rows <= chunk_rows
+
+    def holds(self, sha256: str) -> bool:
+        """True if a file with these bytes waits in the batch (a copy of it must wait for its commit)."""
+        return any(member.ctx.sha256 == sha256 for _, _, member in self.members)
+
+
+def _flush_bulk(settings: Any, batch: _BulkBatch, run_id: str, update: ManifestUpdate, index: ManifestIndex,
+                outcomes: list[FileOutcome | None]) -> None:
+    """Check the batch's files as one, then finish and commit each in landing order; if the batch cannot be
+    checked as one (an unexpected error), each file is staged alone, as it would have been without batching."""
+    if not batch.members:
+        return
+    try:
+        results: list[BulkResult] | None = stage_bulk([member for _, _, member in batch.members])
+    except Exception:  # noqa: BLE001 — each file alone then gets its own refusal in words
+        results = None
+    for number, (position, prepared, member) in enumerate(batch.members):
+        bulk = None if results is None else (member, results[number])
+        if bulk is None:  # a fresh context: the batch's attempt may have left facts on the old one
+            fresh = _prepare(settings, prepared.ctx.path, prepared.ctx.kind, update, prepared.ctx.today, index,
+                             fast_read=prepared.ctx.fast_read)
+            if isinstance(fresh, FileOutcome):
+                outcomes[position] = fresh
+                continue
+            prepared = fresh
+        outcomes[position] = _stage_and_commit(settings, prepared, run_id, update, CHUNK_ROWS, index, bulk)
+    batch.members = []
+
+
 def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int], None] | None = None,
                    *, today: date | None = None, fast_read: bool = True) -> IngestReport:
     """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported.
 
-    The manifest is written once per kind of file (after that kind's last file), not once per file.
-    fast_read=False reads every file through the streaming reader (the fast path's reference in the tests)."""
+    Small files of one layout are checked many to a batch (stage_bulk); the manifest is written once per kind
+    of file (after that kind's last file), not once per file. fast_read=False reads every file alone through
+    the streaming reader (the fast path's reference in the tests)."""
     update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
     report = IngestReport()
     files = landing_files(settings)
@@ -248,27 +326,48 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     for kind, path in unreadable_landing_files(settings):
         if is_settled(path, settle):
             report.files.append(_refuse_type(settings, kind, path))
+    outcomes: list[FileOutcome | None] = [None] * len(files)
+    batch = _BulkBatch()
     try:
         for done, (kind, path) in enumerate(files):
             if progress:
                 progress(f"ingest {kind}/{path.name}", done, len(files))
             if done and kind != files[done - 1][0]:
+                _flush_bulk(settings, batch, run_id, update, index, outcomes)
                 write_manifest_update(settings, update)
             if not is_settled(path, settle):
-                report.files.append(FileOutcome(
+                outcomes[done] = FileOutcome(
                     kind=kind, path=str(path), sha256="", status="waiting",
                     message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in landing, "
                              "the next refresh reads it once it has not changed for that long "
                              f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
-                ))
+                )
                 continue
-            outcome = _process(settings, path, kind, run_id, update, CHUNK_ROWS, today, index, fast_read=fast_read)
-            report.files.append(outcome)
-            if outcome.status in {"loaded", "replaced"}:
-                for table in outcome.tables:
-                    report.changed.setdefault(table, set()).update(outcome.fiscal_months)
+            prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
+            if isinstance(prepared, _Prepared) and batch.holds(prepared.ctx.sha256):
+                _flush_bulk(settings, batch, run_id, update, index, outcomes)  # then it is known: unchanged
+                prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
+            if isinstance(prepared, FileOutcome):
+                outcomes[done] = prepared
+                continue
+            opened = None if _too_large(settings, prepared) else open_for_bulk(KINDS[kind], prepared.ctx, CHUNK_ROWS)
+            if opened is None:
+                _flush_bulk(settings, batch, run_id, update, index, outcomes)  # landing order is commit order
+                outcomes[done] = _stage_and_commit(settings, prepared, run_id, update, CHUNK_ROWS, index)
+                continue
+            if not batch.fits(opened, CHUNK_ROWS):
+                _flush_bulk(settings, batch, run_id, update, index, outcomes)
+            batch.members.append((done, prepared, opened))
+        _flush_bulk(settings, batch, run_id, update, index, outcomes)
     finally:  # what was committed before an unexpected error is recorded, as it was before it
         write_manifest_update(settings, update)
+    for outcome in outcomes:
+        if outcome is None:
+            continue
+        report.files.append(outcome)
+        if outcome.status in {"loaded", "replaced"}:
+            for table in outcome.tables:
+                report.changed.setdefault(table, set()).update(outcome.fiscal_months)
     if progress:
         progress("ingest done", len(files), len(files))
     return report

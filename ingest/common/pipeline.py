@@ -1,6 +1,7 @@
 """One landing file through ingest: read in chunks → normalise → contract checks → PII guard → stage → commit."""
 from __future__ import annotations
 
+import bisect
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -106,6 +107,13 @@ class Staged:
     rows_out: int
     warnings: list[str]
     staging_dir: Path
+    frames: dict[str, pl.DataFrame] | None = None  # fiscal_month → rows held in memory instead of staged parts
+
+    def scans(self) -> dict[str, pl.LazyFrame]:
+        """Each month's rows, from memory or from the staged parts."""
+        if self.frames is not None:
+            return {month: frame.lazy() for month, frame in self.frames.items()}
+        return {month: pl.scan_parquet([str(p) for p in paths], glob=False) for month, paths in self.parts.items()}
 
 
 def _batches(rows: Iterator[tuple[int, list[str | None]]], size: int) -> Iterator[list[tuple[int, list[str | None]]]]:
@@ -156,11 +164,13 @@ def _declared_month(path: Path, title_rows: list[str], layout: Layout) -> date |
     return None
 
 
-def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_values: dict[str, float]) -> list[Finding]:
+def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_values: dict[str, float],
+                   declared_months: pl.Series | None = None) -> list[Finding]:
     """Required values, accepted values, ranges, future dates and the declared month — each a finding at its row.
 
     These are the row rules the dbt tests on the staging models enforce (not_null, accepted_values, ranges), so a
-    file that passes here cannot fail them later."""
+    file that passes here cannot fail them later. declared_months ('YYYY-MM' per row, null where none) replaces
+    ctx.declared_month when several files are checked as one batch."""
     findings: list[Finding] = []
     rows = frame["source_row_number"]
 
@@ -187,10 +197,12 @@ def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_va
         days = frame[contract.date_column].cast(pl.Date)
         if contract.check_not_future:
             add(days > ctx.today, contract.date_column, f"date in the future (after {ctx.today.isoformat()})")
-        if ctx.declared_month is not None:
-            month = ctx.declared_month.strftime("%Y-%m")
-            add(days.dt.strftime("%Y-%m") != month, contract.date_column,
-                f"date outside the month the file declares ({month})")
+        if declared_months is None and ctx.declared_month is not None:
+            declared_months = pl.Series([ctx.declared_month.strftime("%Y-%m")] * frame.height, dtype=pl.String)
+        if declared_months is not None:
+            for month in declared_months.drop_nulls().unique(maintain_order=True).to_list():
+                add((declared_months == month) & (days.dt.strftime("%Y-%m") != month), contract.date_column,
+                    f"date outside the month the file declares ({month})")
     if contract.partition_rule == "fiscal_year_april" and contract.check_not_future and "fiscal_year" in frame.columns:
         current = ctx.today.year if ctx.today.month >= 4 else ctx.today.year - 1
         add(frame["fiscal_year"] > current, "fiscal_year", f"fiscal year after the current one (FY{current})")
@@ -222,13 +234,17 @@ def _lake_pii_allowed(contract: Contract) -> dict[str, frozenset[str]]:
 
 
 def stage_file(
-    spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int = CHUNK_ROWS
+    spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int = CHUNK_ROWS,
+    bulk: tuple[BulkFile, BulkResult] | None = None,
 ) -> Staged:
     """Read, check and stage one file; raise Rejected (nothing written outside staging_dir) if it cannot be trusted.
+    A file whose rows were already checked in a bulk batch (stage_bulk) gets only the whole-file checks.
 
     Whatever goes wrong while reading one file (a damaged workbook, a disk error, a bug) is a refusal of that
     file in words, never an exception that stops the other files of the run."""
     try:
+        if bulk is not None:
+            return finish_bulk(*bulk)
         return _stage(spec, ctx, staging_dir, chunk_rows)
     except Rejected:
         raise
@@ -342,6 +358,16 @@ def _raw_pii_allowed(layout: Layout, header: list[str], names: list[str],
 
 def _check_batch(frame: pl.DataFrame, opened: _Opened, ctx: Context, tally: Tally) -> pl.DataFrame:
     """Add the layout's constants, scan for PII, transform and check one batch; its problems go to tally."""
+    result, findings = _batch_findings(frame, opened, ctx)
+    tally.add(_one_problem_per_cell(findings))
+    return result
+
+
+def _batch_findings(frame: pl.DataFrame, opened: _Opened, ctx: Context,
+                    declared_months: Callable[[pl.Series], pl.Series] | None = None
+                    ) -> tuple[pl.DataFrame, list[Finding]]:
+    """_check_batch's work: the transformed batch and every finding, in the order they are reported.
+    declared_months maps source_row_number to each row's declared month (a batch of several files)."""
     layout = opened.layout
     if layout.constants:
         frame = frame.with_columns(
@@ -354,9 +380,142 @@ def _check_batch(frame: pl.DataFrame, opened: _Opened, ctx: Context, tally: Tall
     reduced = [c for c in result.columns if result.schema[c] == pl.String and c not in opened.scanned_raw]
     if reduced:  # columns made at ingest (request path, referrer host …) are scanned in their stored form
         findings.extend(scan_frame(result.select([*reduced, "source_row_number"]), opened.lake_allowed, ctx.headers))
-    findings.extend(check_contract(result, opened.contract, ctx, opened.max_values))
-    tally.add(_one_problem_per_cell(findings))
-    return result
+    months = None if declared_months is None else declared_months(result["source_row_number"])
+    findings.extend(check_contract(result, opened.contract, ctx, opened.max_values, months))
+    return result, findings
+
+
+# Kinds whose transforms read only the batch and the layout (indicator reports take the department from the
+# file's name, logs have their own reader): their small files are checked many to a batch.
+BULK_KINDS = frozenset({"certificates", "web_access", "gis", "energy"})
+
+
+@dataclass
+class BulkFile:
+    """A small landing file opened on the fast path, waiting to be checked with others of its layout."""
+
+    ctx: Context
+    opened: _Opened
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """Files with the same key are read the same way: one layout, one header, the same constants."""
+        layout = self.opened.layout
+        return (self.ctx.kind, layout.name, layout.source, tuple(self.opened.table.header),
+                tuple(sorted((name, str(value)) for name, value in layout.constants.items())))
+
+    @property
+    def rows(self) -> int:
+        """Data rows in the file."""
+        frame = self.opened.table.frame
+        return 0 if frame is None else frame.height
+
+
+@dataclass
+class BulkResult:
+    """One file of a bulk batch after the row checks: its findings counted, its lake rows by month."""
+
+    written: _Written
+    frames: dict[str, pl.DataFrame]
+
+
+def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | None:
+    """The file opened for a bulk batch, or None when it must go through stage_file alone (another reader,
+    more rows than one batch, a kind whose transform reads the file's name, or anything that fails to open)."""
+    if spec.kind not in BULK_KINDS or spec.special_reader is not None or not ctx.fast_read:
+        return None
+    try:
+        opened = _open_layout(spec, ctx)
+    except Exception:  # noqa: BLE001 — stage_file opens it again and words the refusal
+        return None
+    frame = opened.table.frame
+    if frame is None or frame.height > chunk_rows:
+        return None
+    return BulkFile(ctx, opened)
+
+
+def stage_bulk(files: list[BulkFile]) -> list[BulkResult]:
+    """Check files of one layout as one batch (one PII scan, one transform, one contract check for all) and
+    split the result per file: each file's findings and lake rows are those stage_file gives it alone.
+
+    Rows are numbered across the batch while it is checked (file i's row r is starts[i] + r) and numbered
+    per file again afterwards. Raises on anything unexpected: the caller then stages each file alone."""
+    first = files[0]
+    names = first.opened.names
+    starts = [0]
+    for bulk_file in files:
+        starts.append(starts[-1] + bulk_file.rows)
+    frames = [
+        bulk_file.opened.table.frame.rename({f"column_{index}": name for index, name in enumerate(names)})
+        .with_columns(pl.col("source_row_number") + start)
+        for bulk_file, start in zip(files, starts)
+    ]
+    batch = pl.concat(frames, how="vertical")
+    offsets = pl.Series("start", starts[:-1], dtype=pl.Int64)
+
+    def file_of(rows: pl.Series) -> pl.Series:
+        return (offsets.search_sorted(rows - 1, side="right") - 1).cast(pl.Int64)
+
+    declared = pl.Series("declared", [None if f.ctx.declared_month is None else f.ctx.declared_month.strftime("%Y-%m")
+                                      for f in files], dtype=pl.String)
+    result, findings = _batch_findings(batch, first.opened, first.ctx, lambda rows: declared.gather(file_of(rows)))
+    for bulk_file in files[1:]:
+        bulk_file.ctx.headers = dict(first.ctx.headers)  # transforms name derived columns (usage_value …)
+    by_file: list[list[Finding]] = [[] for _ in files]
+    for finding in findings:
+        if not 0 < finding.row <= starts[-1]:
+            raise ValueError(f"finding outside the batch's rows: {finding}")
+        index = bisect.bisect_right(starts, finding.row - 1) - 1
+        by_file[index].append(Finding(finding.row - starts[index], finding.column, finding.reason))
+    lake_rows = _bulk_lake_frame(result, files, offsets, file_of(result["source_row_number"]), first.opened.contract)
+    parts = lake_rows.partition_by(["_file", "fiscal_month"], as_dict=True)
+    results = []
+    for index, bulk_file in enumerate(files):
+        written = _Written(rows_in=bulk_file.rows)
+        written.tally.add(_one_problem_per_cell(by_file[index]))
+        written.stopped_early = written.tally.total >= MAX_FINDINGS
+        month_frames: dict[str, pl.DataFrame] = {}
+        if not written.tally:
+            for (file_index, month), part in parts.items():
+                if file_index == index:
+                    month_frames[str(month)] = part.drop("_file", "fiscal_month")
+            written.parts = {month: [] for month in month_frames}
+            written.month_rows = {month: frame.height for month, frame in month_frames.items()}
+            written.rows_out = sum(written.month_rows.values())
+        results.append(BulkResult(written, month_frames))
+    return results
+
+
+def _bulk_lake_frame(result: pl.DataFrame, files: list[BulkFile], offsets: pl.Series, file_index: pl.Series,
+                     contract: Contract) -> pl.DataFrame:
+    """_lake_frame for a batch of several files: each row's lineage from its own file, numbered per file."""
+    lineage = pl.DataFrame({
+        "source_file_name": pl.Series([f.ctx.path.name for f in files], dtype=pl.String),
+        "source_file_sha256": pl.Series([f.ctx.sha256 for f in files], dtype=pl.String),
+        "loaded_at": pl.Series([f.ctx.loaded_at.replace(tzinfo=None) for f in files], dtype=pl.Datetime("us")),
+    })
+    result = result.with_columns(
+        *(lineage[name].gather(file_index).alias(name) for name in lineage.columns),
+        (pl.col("source_row_number") - offsets.gather(file_index)).alias("source_row_number"),
+        file_index.alias("_file"),
+    )
+    if contract.partition_rule == "load_month":
+        fiscal_month = pl.col("loaded_at").dt.strftime("%Y-%m").alias("fiscal_month")
+    else:
+        fiscal_month = _fiscal_month(result, contract, files[0].ctx.loaded_at)
+    result = result.with_columns(fiscal_month)
+    ordered = [*contract.names, *(name for name, _, _ in LINEAGE_COLUMNS), "fiscal_month"]
+    schema = contract.polars_schema()
+    return result.select([*(pl.col(name).cast(schema[name]) for name in ordered), "_file"])
+
+
+def finish_bulk(bulk_file: BulkFile, result: BulkResult) -> Staged:
+    """The whole-file checks of stage_file for one file of a bulk batch (run just before its commit, so keys
+    loaded by the files before it in this run count); Rejected as stage_file would refuse it."""
+    ctx, opened = bulk_file.ctx, bulk_file.opened
+    _reject_findings(opened, ctx, result.written)
+    missing = ctx.settings.build_dir / "ingest_staging" / "bulk-in-memory"  # nothing is staged on disk
+    return _finish_checks(opened, ctx, result.written, missing, result.frames)
 
 
 def _lake_frame(result: pl.DataFrame, contract: Contract, ctx: Context) -> pl.DataFrame:
@@ -399,13 +558,14 @@ def _reject_findings(opened: _Opened, ctx: Context, written: _Written) -> None:
                        next_step="resend_complete", found_headers=found)
 
 
-def _finish_checks(opened: _Opened, ctx: Context, written: _Written, staging_dir: Path) -> Staged:
+def _finish_checks(opened: _Opened, ctx: Context, written: _Written, staging_dir: Path,
+                   frames: dict[str, pl.DataFrame] | None = None) -> Staged:
     """Whole-file checks over the staged parts (unique keys in the file, then across the lake), then the result."""
-    contract, parts = opened.contract, written.parts
-    _check_unique(parts, contract, ctx)
-    scopes = _scopes(parts, contract)
-    staged = Staged(contract.table, parts, written.month_rows, scopes, written.rows_in, written.rows_out, [],
-                    staging_dir)
+    contract = opened.contract
+    staged = Staged(contract.table, written.parts, written.month_rows, None, written.rows_in, written.rows_out, [],
+                    staging_dir, frames)
+    _check_unique(staged.scans(), contract, ctx)
+    staged.scopes = _scopes(staged.scans(), contract)
     _check_lake_unique(staged, contract, ctx)
     staged.warnings = opened.warnings + ctx.warnings
     return staged
@@ -417,14 +577,13 @@ def _one_problem_per_cell(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.reason != "missing required value" or (f.row, f.column) not in read_errors]
 
 
-def _check_unique(parts: dict[str, list[Path]], contract: Contract, ctx: Context) -> None:
+def _check_unique(scans: dict[str, pl.LazyFrame], contract: Contract, ctx: Context) -> None:
     """Reject duplicate unique keys within the file (checked lazily over the staged parts)."""
-    if not contract.unique_key or not parts:
+    if not contract.unique_key or not scans:
         return
-    files = [str(p) for paths in parts.values() for p in paths]
     key = list(contract.unique_key)
     grouped = (
-        pl.scan_parquet(files, glob=False)
+        pl.concat(list(scans.values()))
         .group_by(key)
         .agg(pl.col("source_row_number").min().alias("first"), pl.col("source_row_number").max().alias("last"),
              pl.len().alias("n"))
@@ -465,7 +624,7 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
     existing = _live_lake_parts(staged, contract, ctx)
     if not existing:
         return
-    new = pl.scan_parquet([str(p) for paths in staged.parts.values() for p in paths], glob=False).select([*key, "source_row_number"])
+    new = pl.concat(list(staged.scans().values())).select([*key, "source_row_number"])
     old = pl.scan_parquet([str(p) for p in existing], glob=False).select(
         [*key, pl.col("source_file_name").alias("old_file"), pl.col("source_row_number").alias("old_row")])
     clashes = new.join(old, on=key, how="inner", nulls_equal=True).sort("source_row_number").collect()
@@ -514,16 +673,16 @@ def _reject_lake_clashes(clashes: pl.DataFrame, label: str, ctx: Context) -> Non
     )
 
 
-def _scopes(parts: dict[str, list[Path]], contract: Contract) -> dict[str, list[str]] | None:
+def _scopes(scans: dict[str, pl.LazyFrame], contract: Contract) -> dict[str, list[str]] | None:
     """Per month, the scope values a corrected file replaces (e.g. facility codes); [''] means the whole month."""
     if contract.replace_scope is None:
         return None
     if not contract.replace_scope:
-        return {month: [""] for month in parts}
+        return {month: [""] for month in scans}
     result = {}
-    for month, paths in parts.items():
+    for month, scan in scans.items():
         values = (
-            pl.scan_parquet([str(p) for p in paths], glob=False)
+            scan
             .select(pl.concat_str([pl.col(c).cast(pl.String) for c in contract.replace_scope], separator="|")
                     .alias("scope"))
             .unique()
@@ -587,7 +746,10 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
         final = lake_dir / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(final.name + f".tmp-{os.getpid()}")
-        pl.scan_parquet([str(p) for p in paths], glob=False).sink_parquet(temp)
+        if staged.frames is not None:
+            staged.frames[month].write_parquet(temp)
+        else:
+            pl.scan_parquet([str(p) for p in paths], glob=False).sink_parquet(temp)
         durable.replace(temp, final)
         new_parts.append({
             "table": staged.table, "fiscal_month": month, "rows": staged.rows[month], "parquet": relative,
