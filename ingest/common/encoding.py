@@ -1,7 +1,7 @@
 """Encoding detection: UTF-8, UTF-8 with BOM or CP932 — anything else, or a mix, is refused with the line to look at."""
 from __future__ import annotations
 
-import unicodedata
+import re
 from pathlib import Path
 
 from ingest.common.findings import Finding, Rejected
@@ -9,13 +9,18 @@ from ingest.common.findings import Finding, Rejected
 ACCEPTED = ("utf-8", "utf-8-sig", "cp932")
 
 
+_WIDE = re.compile(r"[^\x00-\x7f]")
+# Half-width katakana and private use (Co): what other encodings' bytes turn into when read as CP932. (The line
+# was decoded as CP932, which yields no unassigned code points, so category Cn never occurs here.)
+_ODD = re.compile("[\uff61-\uff9f\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+
+
 def _looks_like_text(decoded: str) -> bool:
     """False when a cp932 decoding is mostly half-width katakana or private-use: the bytes were another encoding."""
-    wide = [ch for ch in decoded if ord(ch) > 0x7F]
+    wide = len(_WIDE.findall(decoded))
     if not wide:
         return True
-    odd = sum(1 for ch in wide if 0xFF61 <= ord(ch) <= 0xFF9F or unicodedata.category(ch) in {"Co", "Cn"})
-    return odd / len(wide) < 0.5
+    return len(_ODD.findall(decoded)) / wide < 0.5
 
 
 def detect_encoding(path: Path) -> str:

@@ -422,14 +422,14 @@ class BulkResult:
 def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | None:
     """The file opened for a bulk batch, or None when it must go through stage_file alone (another reader,
     more rows than one batch, a kind whose transform reads the file's name, or anything that fails to open)."""
-    if spec.kind not in BULK_KINDS or spec.special_reader is not None or not ctx.fast_read:
+    if spec.kind not in BULK_KINDS or not ctx.fast_read:
         return None
     try:
         opened = _open_layout(spec, ctx)
     except Exception:  # noqa: BLE001 — stage_file opens it again and words the refusal
         return None
     frame = opened.table.frame
-    if frame is None or frame.height > chunk_rows:
+    if opened.special or frame is None or frame.height > chunk_rows:
         return None
     return BulkFile(ctx, opened)
 
