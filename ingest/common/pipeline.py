@@ -18,7 +18,7 @@ from ingest.common.findings import Finding, Rejected, Tally, summarise
 from ingest.common.mapping import layouts_for
 from ingest.common.normalize import find_month, header_key
 from ingest.common.pii import scan_frame
-from ingest.common.reader import RawTable, open_table
+from ingest.common.reader import RawTable, open_table, parse_body
 from warehouse.platform import durable
 from warehouse.platform.faults import kill_point
 
@@ -200,8 +200,9 @@ def check_contract(frame: pl.DataFrame, contract: Contract, ctx: Context, max_va
         if declared_months is None and ctx.declared_month is not None:
             declared_months = pl.Series([ctx.declared_month.strftime("%Y-%m")] * frame.height, dtype=pl.String)
         if declared_months is not None:
-            for month in declared_months.drop_nulls().unique(maintain_order=True).to_list():
-                add((declared_months == month) & (days.dt.strftime("%Y-%m") != month), contract.date_column,
+            outside = (days.dt.strftime("%Y-%m") != declared_months).fill_null(False)
+            for month in declared_months.filter(outside).unique(maintain_order=True).to_list():
+                add(outside & (declared_months == month), contract.date_column,
                     f"date outside the month the file declares ({month})")
     if contract.partition_rule == "fiscal_year_april" and contract.check_not_future and "fiscal_year" in frame.columns:
         current = ctx.today.year if ctx.today.month >= 4 else ctx.today.year - 1
@@ -306,7 +307,7 @@ class _Written:
     stopped_early: bool = False
 
 
-def _open_layout(spec: KindSpec, ctx: Context) -> _Opened:
+def _open_layout(spec: KindSpec, ctx: Context, split_body: bool = True) -> _Opened:
     """Open the file with its kind's reader, match its header to a layout and record the facts on ctx."""
     path = ctx.path
     table = spec.special_reader(path, ctx) if spec.special_reader else None
@@ -315,7 +316,7 @@ def _open_layout(spec: KindSpec, ctx: Context) -> _Opened:
         layouts = list(spec.layouts)  # special readers (logs) index the built-in layouts
     else:
         layouts = layouts_for(spec, path, ctx.settings)
-        table = open_table(path, layouts, spec.kind, fast=ctx.fast_read)
+        table = open_table(path, layouts, spec.kind, fast=ctx.fast_read, split_body=split_body)
     layout = layouts[table.layout_index]
     contract = spec.contracts[layout.table]
     ctx.layout, ctx.contract = layout, contract
@@ -402,13 +403,13 @@ class BulkFile:
         """Files with the same key are read the same way: one layout, one header, the same constants."""
         layout = self.opened.layout
         return (self.ctx.kind, layout.name, layout.source, tuple(self.opened.table.header),
+                self.opened.table.delimiter,
                 tuple(sorted((name, str(value)) for name, value in layout.constants.items())))
 
     @property
     def rows(self) -> int:
         """Data rows in the file."""
-        frame = self.opened.table.frame
-        return 0 if frame is None else frame.height
+        return self.opened.table.data_rows or 0
 
 
 @dataclass
@@ -425,11 +426,11 @@ def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | N
     if spec.kind not in BULK_KINDS or not ctx.fast_read:
         return None
     try:
-        opened = _open_layout(spec, ctx)
+        opened = _open_layout(spec, ctx, split_body=False)
     except Exception:  # noqa: BLE001 — stage_file opens it again and words the refusal
         return None
-    frame = opened.table.frame
-    if opened.special or frame is None or frame.height > chunk_rows:
+    rows = opened.table.data_rows
+    if opened.special or opened.table.body is None or rows is None or rows > chunk_rows:
         return None
     return BulkFile(ctx, opened)
 
@@ -445,12 +446,11 @@ def stage_bulk(files: list[BulkFile]) -> list[BulkResult]:
     starts = [0]
     for bulk_file in files:
         starts.append(starts[-1] + bulk_file.rows)
-    frames = [
-        bulk_file.opened.table.frame.rename({f"column_{index}": name for index, name in enumerate(names)})
-        .with_columns(pl.col("source_row_number") + start)
-        for bulk_file, start in zip(files, starts)
-    ]
-    batch = pl.concat(frames, how="vertical")
+    table = first.opened.table
+    batch = parse_body(b"".join(f.opened.table.body or b"" for f in files), table.delimiter, len(table.header))
+    if batch is None or batch.height != starts[-1]:
+        raise ValueError("the joined bodies do not split into the files' rows; each file is read alone")
+    batch = batch.rename({f"column_{index}": name for index, name in enumerate(names)})
     offsets = pl.Series("start", starts[:-1], dtype=pl.Int64)
 
     def file_of(rows: pl.Series) -> pl.Series:

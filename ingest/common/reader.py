@@ -46,6 +46,17 @@ class RawTable:
     sheet: str | None = None
     # Fast path: every data row at once (text columns column_0 … and source_row_number); rows is then empty.
     frame: pl.DataFrame | None = None
+    # Fast path with the body left unsplit (open_table's split_body=False): its UTF-8 bytes, one line per row,
+    # for a caller that splits the bodies of many files in one read (parse_body).
+    body: bytes | None = None
+    delimiter: str = ","
+
+    @property
+    def data_rows(self) -> int | None:
+        """Data rows on the fast path (None on the streaming reader, which does not know before the end)."""
+        if self.frame is not None:
+            return self.frame.height
+        return None if self.body is None else self.body.count(b"\n")
 
 
 def _delimiter(path: Path, first_line: str) -> str:
@@ -274,14 +285,16 @@ def _field_labels(layout: Layout) -> dict[str, list[str]]:
             if spec.keep and not spec.name.startswith(("public_", "kyoiku_")) and spec.name != "municipality_code"}
 
 
-def open_table(path: Path, layouts: list[Layout], kind: str, *, fast: bool = True) -> RawTable:
+def open_table(path: Path, layouts: list[Layout], kind: str, *, fast: bool = True,
+               split_body: bool = True) -> RawTable:
     """Open a landing file, find its header (and table, and sheet), and pick the layout it matches.
 
-    fast=False reads every file through the streaming reader (the fast path's reference in the tests)."""
+    fast=False reads every file through the streaming reader (the fast path's reference in the tests);
+    split_body=False leaves a fast-path body as bytes (RawTable.body) for parse_body."""
     options = layouts[0].read if layouts else ReadOptions()
     is_excel = path.suffix.lower() in {".xlsx", ".xlsm"}
     if fast and not is_excel and not options.picks_block:
-        table = _open_csv_fast(path, layouts, options)
+        table = _open_csv_fast(path, layouts, options, split_body)
         if table is not None:
             return table
     encoding = "xlsx" if is_excel else detect_encoding(path)
@@ -359,7 +372,8 @@ def _decoded(path: Path) -> tuple[str, str] | None:
     return text, "utf-8"
 
 
-def _open_csv_fast(path: Path, layouts: list[Layout], options: ReadOptions) -> RawTable | None:
+def _open_csv_fast(path: Path, layouts: list[Layout], options: ReadOptions,
+                   split_body: bool = True) -> RawTable | None:
     """A well-formed CSV read at once: the header found as the streaming reader finds it, the body split by
     polars. None whenever the file holds something only the streaming reader decides the same way."""
     decoded = _decoded(path)
@@ -387,21 +401,24 @@ def _open_csv_fast(path: Path, layouts: list[Layout], options: ReadOptions) -> R
         return None  # the streaming reader words the refusal
     if options.header_row is not None:
         title_rows = [_text(r) for r in before if not _is_blank(r)][-3:] + title_rows
-    frame = _body_frame(text[position:], delimiter, len(header))
+    body = text[position:].encode("utf-8")
+    if body and (len(header) < 2 or body.count(delimiter.encode()) != (len(header) - 1) * body.count(b"\n")):
+        return None  # a blank or short line (a long one makes polars raise in parse_body)
+    if not split_body:
+        return RawTable(header, title_rows, iter(()), encoding, index, None, None, body, delimiter)
+    frame = parse_body(body, delimiter, len(header))
     if frame is None:
         return None
-    return RawTable(header, title_rows, iter(()), encoding, index, None, frame)
+    return RawTable(header, title_rows, iter(()), encoding, index, None, frame, None, delimiter)
 
 
-def _body_frame(body: str, delimiter: str, width: int) -> pl.DataFrame | None:
-    """The data rows as text columns numbered from 1, or None if a row is blank, short or long."""
+def parse_body(data: bytes, delimiter: str, width: int) -> pl.DataFrame | None:
+    """Fast-path data rows (of one file, or the bodies of several joined) as text columns column_0 … numbered
+    from 1 in source_row_number; None if a row is blank or long (the streaming reader must then decide)."""
     names = [f"column_{i}" for i in range(width)]
-    if not body:
+    if not data:
         return pl.DataFrame({**{name: pl.Series(name, [], dtype=pl.String) for name in names},
                              "source_row_number": pl.Series("source_row_number", [], dtype=pl.Int64)})
-    data = body.encode("utf-8")
-    if width < 2 or data.count(delimiter.encode()) != (width - 1) * data.count(b"\n"):
-        return None  # a blank or short line (a long one makes polars raise below)
     try:
         frame = pl.read_csv(data, has_header=False, separator=delimiter, quote_char=None, infer_schema=False,
                             empty_string_is_null=False, truncate_ragged_lines=False, new_columns=names)
