@@ -1,6 +1,7 @@
 """Normalisation of Japanese office text: NFKC, numbers with separators, 和暦 dates, months, fiscal years."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -193,6 +194,7 @@ def leading_number(text: str | None) -> float | None:
     return -number if match["sign"] else number
 
 
+@functools.lru_cache(maxsize=4096)  # headers and aliases repeat in every file of a kind
 def header_key(text: str | None) -> str:
     """Comparable form of a column header: NFKC, lower case, no spaces or brackets' inner spacing."""
     value = nfkc(text) or ""

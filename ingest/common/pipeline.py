@@ -397,6 +397,7 @@ class BulkFile:
 
     ctx: Context
     opened: _Opened
+    rows: int = 0  # data rows in the file
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -405,11 +406,6 @@ class BulkFile:
         return (self.ctx.kind, layout.name, layout.source, tuple(self.opened.table.header),
                 self.opened.table.delimiter,
                 tuple(sorted((name, str(value)) for name, value in layout.constants.items())))
-
-    @property
-    def rows(self) -> int:
-        """Data rows in the file."""
-        return self.opened.table.data_rows or 0
 
 
 @dataclass
@@ -432,7 +428,7 @@ def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | N
     rows = opened.table.data_rows
     if opened.special or opened.table.body is None or rows is None or rows > chunk_rows:
         return None
-    return BulkFile(ctx, opened)
+    return BulkFile(ctx, opened, rows)
 
 
 def stage_bulk(files: list[BulkFile]) -> list[BulkResult]:
