@@ -414,6 +414,8 @@ class BulkResult:
 
     written: _Written
     frames: dict[str, pl.DataFrame]
+    duplicates: pl.DataFrame | None = None  # keys held by more than one row (None: the contract has no key)
+    scopes: dict[str, list[str]] | None = None  # per month, the replace scope values (None: compute per file)
 
 
 def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | None:
@@ -465,6 +467,18 @@ def stage_bulk(files: list[BulkFile]) -> list[BulkResult]:
         by_file[index].append(Finding(finding.row - starts[index], finding.column, finding.reason))
     lake_rows = _bulk_lake_frame(result, files, offsets, file_of(result["source_row_number"]), first.opened.contract)
     parts = lake_rows.partition_by(["_file", "fiscal_month"], as_dict=True)
+    contract = first.opened.contract
+    duplicates: dict[int, pl.DataFrame] = {}
+    if contract.unique_key:
+        found = _duplicate_keys(lake_rows.lazy(), list(contract.unique_key), ("_file",))
+        duplicates = {int(i): part.drop("_file") for (i,), part in found.partition_by("_file", as_dict=True).items()}
+        no_duplicates = found.clear().drop("_file")
+    scopes: dict[int, dict[str, list[str]]] = {}
+    if contract.replace_scope:
+        scope = pl.concat_str([pl.col(c).cast(pl.String) for c in contract.replace_scope], separator="|")
+        grouped = lake_rows.group_by(["_file", "fiscal_month"]).agg(scope.unique().alias("scope"))
+        for file_index, month, values in grouped.iter_rows():
+            scopes.setdefault(int(file_index), {})[str(month)] = sorted(str(v) for v in values)
     results = []
     for index, bulk_file in enumerate(files):
         written = _Written(rows_in=bulk_file.rows)
@@ -478,7 +492,11 @@ def stage_bulk(files: list[BulkFile]) -> list[BulkResult]:
             written.parts = {month: [] for month in month_frames}
             written.month_rows = {month: frame.height for month, frame in month_frames.items()}
             written.rows_out = sum(written.month_rows.values())
-        results.append(BulkResult(written, month_frames))
+        results.append(BulkResult(
+            written, month_frames,
+            duplicates.get(index, no_duplicates) if contract.unique_key else None,
+            scopes.get(index, {}) if contract.replace_scope and month_frames else None,
+        ))
     return results
 
 
@@ -511,7 +529,7 @@ def finish_bulk(bulk_file: BulkFile, result: BulkResult) -> Staged:
     ctx, opened = bulk_file.ctx, bulk_file.opened
     _reject_findings(opened, ctx, result.written)
     missing = ctx.settings.build_dir / "ingest_staging" / "bulk-in-memory"  # nothing is staged on disk
-    return _finish_checks(opened, ctx, result.written, missing, result.frames)
+    return _finish_checks(opened, ctx, result.written, missing, result)
 
 
 def _lake_frame(result: pl.DataFrame, contract: Contract, ctx: Context) -> pl.DataFrame:
@@ -555,13 +573,17 @@ def _reject_findings(opened: _Opened, ctx: Context, written: _Written) -> None:
 
 
 def _finish_checks(opened: _Opened, ctx: Context, written: _Written, staging_dir: Path,
-                   frames: dict[str, pl.DataFrame] | None = None) -> Staged:
-    """Whole-file checks over the staged parts (unique keys in the file, then across the lake), then the result."""
+                   bulk: BulkResult | None = None) -> Staged:
+    """Whole-file checks over the staged parts (unique keys in the file, then across the lake), then the result.
+    A file of a bulk batch brings its rows, duplicate keys and scopes from the batch's queries."""
     contract = opened.contract
     staged = Staged(contract.table, written.parts, written.month_rows, None, written.rows_in, written.rows_out, [],
-                    staging_dir, frames)
-    _check_unique(staged.scans(), contract, ctx)
-    staged.scopes = _scopes(staged.scans(), contract)
+                    staging_dir, None if bulk is None else bulk.frames)
+    _check_unique(staged.scans(), contract, ctx, None if bulk is None else bulk.duplicates)
+    if bulk is not None and bulk.scopes is not None:
+        staged.scopes = bulk.scopes
+    else:
+        staged.scopes = _scopes(staged.scans(), contract)
     _check_lake_unique(staged, contract, ctx)
     staged.warnings = opened.warnings + ctx.warnings
     return staged
@@ -573,19 +595,25 @@ def _one_problem_per_cell(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.reason != "missing required value" or (f.row, f.column) not in read_errors]
 
 
-def _check_unique(scans: dict[str, pl.LazyFrame], contract: Contract, ctx: Context) -> None:
-    """Reject duplicate unique keys within the file (checked lazily over the staged parts)."""
-    if not contract.unique_key or not scans:
-        return
-    key = list(contract.unique_key)
-    grouped = (
-        pl.concat(list(scans.values()))
-        .group_by(key)
+def _duplicate_keys(rows: pl.LazyFrame, key: list[str], by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Keys (per value of by) held by more than one row: first and last row, and how many."""
+    return (
+        rows.group_by([*by, *key])
         .agg(pl.col("source_row_number").min().alias("first"), pl.col("source_row_number").max().alias("last"),
              pl.len().alias("n"))
         .filter(pl.col("n") > 1)
         .collect(engine="streaming")
     )
+
+
+def _check_unique(scans: dict[str, pl.LazyFrame], contract: Contract, ctx: Context,
+                  duplicates: pl.DataFrame | None = None) -> None:
+    """Reject duplicate unique keys within the file (checked lazily over the staged parts, or given by a bulk
+    batch's one query)."""
+    if not contract.unique_key or not scans:
+        return
+    key = list(contract.unique_key)
+    grouped = _duplicate_keys(pl.concat(list(scans.values())), key) if duplicates is None else duplicates
     if not grouped.height:
         return
     duplicates = grouped.sort("last").head(MAX_FINDINGS)
