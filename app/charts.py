@@ -32,13 +32,19 @@ def status_counts_bar(frame: pl.DataFrame, labels: dict[str, str], title: str, c
 
 
 def indicator_chart(years: pl.DataFrame, forecast: pl.DataFrame, baseline: float | None, target: float | None,
-                    labels: dict[str, str], y_title: str) -> alt.LayerChart:
+                    labels: dict[str, str], y_title: str,
+                    year_to_date: pl.DataFrame | None = None) -> alt.LayerChart:
     """Actual by fiscal year (points and line), baseline and target rules, forecast band to the target year.
 
-    years: fiscal_year_label, fiscal_year, actual_value. forecast: fiscal_year_label, value, lower, upper.
+    years: fiscal_year_label, fiscal_year, actual_value (complete years only). forecast: fiscal_year_label, value,
+    lower, upper. year_to_date: fiscal_year_label (e.g. 令和8年度（10月まで）), fiscal_year, series, value — a year
+    in progress, drawn apart from the line as open points beside the same months of the previous year.
     """
-    order = sorted(set(years["fiscal_year_label"].to_list()) | set(forecast["fiscal_year_label"].to_list()),
-                   key=lambda lbl: _order_key(lbl, years, forecast))
+    ytd = year_to_date if year_to_date is not None else pl.DataFrame(
+        schema={"fiscal_year_label": pl.String, "fiscal_year": pl.Int64, "series": pl.String, "value": pl.Float64})
+    frames = (years, forecast, ytd)
+    order = sorted({label for frame in frames for label in frame["fiscal_year_label"].to_list()},
+                   key=lambda lbl: _order_key(lbl, *frames))
     x = alt.X("fiscal_year_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200))
     layers: list[alt.Chart] = []
     if forecast.height:
@@ -52,6 +58,16 @@ def indicator_chart(years: pl.DataFrame, forecast: pl.DataFrame, baseline: float
         tooltip=["fiscal_year_label:N", alt.Tooltip("actual_value:Q", format=",.1f", title=labels["actual"])])
     layers += [actual.mark_line(color="#263238", strokeWidth=2.5),
                actual.mark_point(filled=True, size=70, color="#263238")]
+    if ytd.height:
+        series = ytd["series"].unique(maintain_order=True).to_list()
+        layers.append(_base(ytd).mark_point(size=110, strokeWidth=2.5, filled=False).encode(
+            x=x, y=alt.Y("value:Q", title=y_title),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series,
+                                                                    range=["#ef6c00", "#90a4ae"][:len(series)]),
+                            legend=alt.Legend(orient="top", labelLimit=400)),
+            shape=alt.Shape("series:N", scale=alt.Scale(domain=series, range=["circle", "diamond"][:len(series)]),
+                            legend=None),
+            tooltip=["fiscal_year_label:N", "series:N", alt.Tooltip("value:Q", format=",.1f")]))
     for value, key, colour, dash, dy in ((baseline, "baseline", "#616161", [2, 2], 16),
                                          (target, "target", "#c62828", [8, 4], -10)):
         if value is None:
@@ -64,8 +80,8 @@ def indicator_chart(years: pl.DataFrame, forecast: pl.DataFrame, baseline: float
     return alt.layer(*layers).properties(height=HEIGHT)
 
 
-def _order_key(label: str, years: pl.DataFrame, forecast: pl.DataFrame) -> int:
-    for frame in (years, forecast):
+def _order_key(label: str, *frames: pl.DataFrame) -> int:
+    for frame in frames:
         match = frame.filter(pl.col("fiscal_year_label") == label)
         if match.height:
             return int(match["fiscal_year"][0])
@@ -178,10 +194,14 @@ def _rule_layers(rules: Sequence[tuple[float, str, str] | None]) -> list[alt.Cha
 
 
 def yearly_bars(frame: pl.DataFrame, x: str, y: str, y_title: str,
-                rules: Sequence[tuple[float, str, str] | None] = ()) -> alt.LayerChart:
-    """One bar per fiscal year with baseline/target rules (frame is in fiscal-year order)."""
+                rules: Sequence[tuple[float, str, str] | None] = (), partial: str | None = None) -> alt.LayerChart:
+    """One bar per fiscal year with baseline/target rules (frame is in fiscal-year order); bars where the
+    boolean column `partial` is true (a year to date) are drawn pale orange, apart from the full years."""
     order = frame[x].to_list()
-    bars = _base(frame).mark_bar(color="#1565c0", opacity=0.85).encode(
+    color = alt.value("#1565c0") if partial is None else alt.condition(
+        alt.datum[partial], alt.value("#ffb74d"), alt.value("#1565c0"))
+    bars = _base(frame).mark_bar(opacity=0.85).encode(
+        color=color,
         x=alt.X(f"{x}:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
         y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=",.0f")),
         tooltip=[f"{x}:N", alt.Tooltip(f"{y}:Q", format=",.0f")])

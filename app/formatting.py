@@ -8,6 +8,7 @@ from typing import Any
 from warehouse.platform import wareki
 from warehouse.platform.progress_status import STATUS_LABELS
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")  # Japan has no daylight saving time
 # One colour per status everywhere (charts, badges, report): achieved green, on track blue, at risk amber,
 # off track red, no data grey.
 STATUS_ORDER: tuple[str, ...] = ("achieved", "on_track", "at_risk", "off_track", "not_evaluable", "no_data")
@@ -160,6 +161,25 @@ def format_date(value: Any, lang: str = "ja") -> str:
     if lang == "en":
         return value.isoformat()
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+def format_datetime(value: Any, lang: str = "ja") -> str:
+    """A publish or build time in Japan time: 2026年11月28日 18:05 (ja) or 2026-11-28 18:05 JST (en)."""
+    if _is_missing(value) or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return format_date(value, lang)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(JST)
+    if lang == "en":
+        return f"{local:%Y-%m-%d %H:%M} JST"
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def format_month(value: Any, lang: str = "ja") -> str:

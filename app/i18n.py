@@ -30,6 +30,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "all": ("すべて（絞り込みなし）", "All (no filter)"),
     "no_rows": ("該当するデータがありません。", "No matching data."),
     "source": ("出典", "Source"),
+    "updated_at": ("更新日時", "Updated"),
+    "plan_definition": ("計画での指標の定義", "The plan's definition"),
+    "url_fallback": ("URLの「{name}={value}」は使えない値のため、既定の表示にしています（使える値: {valid}）。",
+                     ("The link's \"{name}={value}\" is not a valid value, so the default is shown "
+                      "(valid values: {valid}).")),
     # empty warehouse
     "empty_title": ("まだデータが公開されていません", "No data has been published yet"),
     "empty_body": (
@@ -134,6 +139,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "forecast_miss": ("このままの傾向では目標に届かない見込み", "On the current trend the target will be missed"),
     "yearly": ("年度別の実績", "Actuals by fiscal year"),
     "month": ("月", "Month"),
+    "ytd_label": ("{fy}（{month}月まで）", "{fy} (Apr–{month_abbr})"),
+    "ytd_point": ("年度途中の値", "Year to date"),
+    "previous_same_months": ("前年度の同じ月まで", "Previous year, same months"),
+    "vs_previous_same_months": ("前年度同期比", "vs same months last year"),
+    "ytd_note": (
+        ("{label}は年度の途中です。{value}は年度当初からこの月までの値で、1年分の実績ではありません"
+         "（前年度の同じ月まで: {previous}、{change}）。"),
+        ("{label} is in progress: {value} covers the year so far, not a full year "
+         "(previous year, same months: {previous}; {change})."),
+    ),
     # certificates
     "channel": ("交付方法", "Channel"),
     "certificate_type": ("証明書種別", "Certificate type"),

@@ -199,6 +199,17 @@ def indicator_monthly(run: Runner, indicator_id: str) -> pl.DataFrame:
         "where indicator_id = ? order by fiscal_month_start_date", [indicator_id])
 
 
+def indicator_year_to_date(run: Runner, indicator_id: str) -> pl.DataFrame:
+    """Fiscal years still in progress of an indicator tracked monthly: the last month with data, the value to
+    date and the same months of the previous year (mart_kpi_indicator_progress_monthly); empty otherwise."""
+    return run(
+        "select fiscal_year, fiscal_month_start_date as through_month, fiscal_month_number as months, "
+        "actual_value_fytd, previous_year_actual_value_fytd from main.mart_kpi_indicator_progress_monthly "
+        "where indicator_id = ? and not is_fiscal_year_complete and actual_value_fytd is not null "
+        "qualify row_number() over (partition by fiscal_year order by fiscal_month_start_date desc) = 1 "
+        "order by fiscal_year", [indicator_id])
+
+
 def kpi_progress_for_year(run: Runner, fiscal_year: int) -> pl.DataFrame:
     """All indicators' progress in one fiscal year."""
     return run("select * from main.mart_kpi_indicator_progress where fiscal_year = ? order by indicator_id",

@@ -10,20 +10,27 @@ if str(ROOT) not in sys.path:  # `streamlit run app/streamlit_app.py` puts only 
 
 import streamlit as st
 
-from app import connection, queries
+from app import connection, queries, url_state
 from app.formatting import fiscal_year_label, format_date
-from app.i18n import t
-from app.ui import CTX_KEY, PageContext, has_any_data, no_data_yet
+from app.i18n import LANGS, t
+from app.ui import CTX_KEY, PRINT_STYLE, PageContext, has_any_data, no_data_yet
 
 st.set_page_config(layout="wide", page_title="板橋区 ICT推進・活用計画 ダッシュボード", page_icon=None)
 
 
+ERAS = ("wareki", "seireki")
+
+
 def sidebar_switches() -> tuple[str, str]:
-    """言語 and 年度表示 switches; their state survives page changes."""
+    """言語 and 年度表示 switches; their state survives page changes and lives in the URL (?lang=, ?era=)."""
+    url_state.seed("lang", "lang", LANGS)
+    url_state.seed("era", "era", ERAS)
     lang = st.sidebar.radio("言語 / Language", ["ja", "en"], key="lang", horizontal=True,
                             format_func=lambda code: {"ja": "日本語", "en": "English"}[code])
-    era = st.sidebar.radio(t("era", lang), ["wareki", "seireki"], key="era", horizontal=True,
+    era = st.sidebar.radio(t("era", lang), list(ERAS), key="era", horizontal=True,
                            format_func=lambda code: t(f"era_{code}", lang))
+    url_state.publish("lang", lang)
+    url_state.publish("era", era)
     return lang, era
 
 
@@ -51,8 +58,12 @@ def build_context(lang: str, era: str) -> PageContext | None:
     years = tuple(int(y) for y in year_rows["fiscal_year"].to_list())
     options = list(reversed(years))
     default_year = queries.default_fiscal_year(year_rows)
-    chosen = st.sidebar.selectbox(t("fiscal_year", lang), options, index=options.index(default_year),
-                                  key="fiscal_year_switch", format_func=lambda y: fiscal_year_label(y, era, lang))
+    url_state.seed("year", "fiscal_year_switch", options, parse=int)
+    if st.session_state.get("fiscal_year_switch") not in options:  # first visit, or a publish without that year
+        st.session_state["fiscal_year_switch"] = default_year
+    chosen = st.sidebar.selectbox(t("fiscal_year", lang), options, key="fiscal_year_switch",
+                                  format_func=lambda y: fiscal_year_label(y, era, lang))
+    url_state.publish("year", chosen)
     version = {**connection.published_version_info(config), **queries.warehouse_version(run, catalog)}
     return PageContext(lang=lang, era=era, settings=config, run=run, catalog=catalog, fiscal_years=years,
                        fiscal_year=int(chosen if chosen is not None else default_year), version=version,
@@ -102,6 +113,7 @@ def navigation(lang: str) -> st.navigation:
 
 
 def main() -> None:
+    url_state.start_rerun()
     lang, era = sidebar_switches()
     config = connection.settings()
     try:
@@ -117,7 +129,9 @@ def main() -> None:
         return
     st.session_state[CTX_KEY] = context
     page = navigation(lang)
+    st.html(PRINT_STYLE)
     header(context)
+    url_state.notices(lang)
     page.run()
 
 

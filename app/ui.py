@@ -1,6 +1,7 @@
 """Shared rendering helpers: the page context, chart blocks with table and summary, freshness/quality badges."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable
@@ -11,12 +12,28 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app.formatting import fiscal_year_label, format_date
+from app.formatting import fiscal_year_label, format_date, format_datetime
 from app.i18n import t
-from app.queries import Catalog, Runner
+from app.queries import Catalog, Runner, indicator_definition
 from warehouse.platform.settings import Settings
 
 CTX_KEY = "_dashboard_context"
+# Printing a page (the indicator page to PDF): no sidebar, header, toolbars or buttons; the main column at full
+# width and allowed to flow over pages (on screen it scrolls inside a fixed box); charts and tables kept whole.
+PRINT_STYLE = """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+  [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+  [data-testid="stElementToolbar"], [data-testid="stDownloadButton"], [data-testid="stBaseButton-header"],
+  [data-testid="stSidebarCollapseButton"] { display: none !important; }
+  html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+    overflow: visible !important; height: auto !important; position: static !important; }
+  [data-testid="stMain"] { margin-left: 0 !important; width: 100% !important; }
+  [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0.5rem 1rem !important; }
+  [data-testid="stVegaLiteChart"], [data-testid="stTable"], [data-testid="stDataFrame"], [data-testid="stMetric"],
+  [data-testid="stExpander"], [data-testid="stHorizontalBlock"] { break-inside: avoid; page-break-inside: avoid; }
+}
+</style>"""
 
 
 @dataclass(frozen=True)
@@ -110,10 +127,76 @@ def not_published(c: PageContext, table: str) -> None:
         st.info(c.t("not_published", table=table))
 
 
-def chart_block(c: PageContext, chart: Any, table: pl.DataFrame, summary: str, key: str) -> None:
-    """A chart, its one-line text summary and the same numbers as a table (for screen readers and reports)."""
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """A table as CSV in UTF-8 with BOM (Excel opens the Japanese headers); list cells joined by spaces."""
+    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    flat = frame.with_columns(pl.col(name).cast(pl.List(pl.String)).list.join(" ") for name in lists)
+    return flat.write_csv().encode("utf-8-sig")
+
+
+def source_text(c: PageContext, tables: Iterable[str], definition: str | None = None,
+                extracts: Iterable[str] | None = None) -> str:
+    """出典 of a chart: the published tables it reads with the landing folders that fill them (all a mart's
+    kinds, or `extracts` when the chart is one indicator's), the plan's definition of the indicator when it is
+    one, and the published version."""
+    named = []
+    for table in tables:
+        kinds = tuple(extracts) if extracts is not None else MART_KINDS.get(
+            table, (TABLE_KINDS[table],) if table in TABLE_KINDS else ())
+        named.append(f"{table}（← {', '.join(f'landing/{kind}' for kind in kinds)}）" if kinds else table)
+    version = c.version.get("version_id") or c.version.get("run_id") or "—"
+    text = f"{c.t('source')}: {' ・ '.join(named)} ／ {c.t('published_version')} `{version}`"
+    if definition:
+        text += f" ／ {c.t('plan_definition')}: {definition}"
+    return text
+
+
+def year_to_date_label(c: PageContext, fiscal_year: Any, through_month: dt.date) -> str:
+    """A fiscal year in progress as what it is: 令和8年度（10月まで） / FY2026 (Apr–Oct)."""
+    return c.t("ytd_label", fy=c.fy(fiscal_year), month=through_month.month,
+               month_abbr=calendar.month_abbr[through_month.month])
+
+
+def indicator_extracts(c: PageContext, source_name: str) -> tuple[str, ...]:
+    """The landing kinds an indicator's figures come from (its source's lake tables, seeds/plan_indicators.csv)."""
+    kinds = [TABLE_KINDS[table] for table in lake_tables(c, [source_name]) if table in TABLE_KINDS]
+    return tuple(dict.fromkeys(kinds))
+
+
+def plan_definition(c: PageContext, indicator_id: str) -> str:
+    """The plan's definition of an indicator for a chart's 出典: its name, 現状値 and 目標 as the plan prints them."""
+    row = safe(c, indicator_definition, indicator_id, default={})
+    if not row:
+        return indicator_id
+    name = row.get("name_en" if c.lang == "en" else "name_ja") or ""
+    sub = f"{row['sub_item_ja']}: " if row.get("sub_item_ja") else ""
+    text = (f"{indicator_id} {sub}{name}（{c.t('baseline')} {row.get('baseline_text_ja') or '—'}"
+            f"（{c.fy(row.get('baseline_fiscal_year'))}）→ {c.t('target')} {row.get('target_text_ja') or '—'}"
+            f"（{c.fy(row.get('target_fiscal_year'))}））")
+    return text + (f" ※{row['note_ja']}" if row.get("note_ja") else "")
+
+
+def updated_text(c: PageContext) -> str:
+    """更新日時: when the published warehouse went live (published.json), else when it was built."""
+    published = c.version.get("published_at") or c.version.get("built_at")
+    return f"{c.t('updated_at')}: {format_datetime(published, c.lang)}"
+
+
+def chart_block(c: PageContext, chart: Any, table: pl.DataFrame, summary: str, key: str, *,
+                source: str | Iterable[str], definition: str | None = None, extracts: Iterable[str] | None = None,
+                file_stem: str | None = None, excel: bool = False) -> None:
+    """A chart with its one-line summary, 出典 and 更新日時, the rows behind it as CSV (UTF-8 with BOM; Excel
+    too when asked) and the same rows as a table (for screen readers and reports)."""
     st.altair_chart(chart, width="stretch")
     st.caption(f"{c.t('summary')}: {summary}")
+    tables = [source] if isinstance(source, str) else list(source)
+    st.caption(f"{source_text(c, tables, definition, extracts)} ・ {updated_text(c)}")
+    stem = file_stem or key
+    if excel:
+        downloads(c, table, stem, key)
+    else:
+        st.download_button(c.t("download_csv"), csv_bytes(table), file_name=f"{stem}.csv", mime="text/csv",
+                           key=f"csv_{key}")
     with st.expander(c.t("table_alt")):
         st.dataframe(table.to_pandas(), hide_index=True, width="stretch", key=f"tbl_{key}")
 
@@ -177,8 +260,7 @@ def status_line(c: PageContext, sources: Iterable[str], tables: Iterable[str],
 def downloads(c: PageContext, frame: pl.DataFrame, stem: str, key: str) -> None:
     """CSV (UTF-8 with BOM, opens in Excel) and .xlsx downloads of a table."""
     left, right = st.columns(2)
-    csv = "\ufeff" + frame.write_csv()
-    left.download_button(c.t("download_csv"), csv.encode("utf-8"), file_name=f"{stem}.csv", mime="text/csv",
+    left.download_button(c.t("download_csv"), csv_bytes(frame), file_name=f"{stem}.csv", mime="text/csv",
                          key=f"csv_{key}")
     buffer = io.BytesIO()
     frame.write_excel(buffer, worksheet="data", autofit=True)

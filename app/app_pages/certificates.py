@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import charts, queries, real_data
 from app.formatting import format_man, format_percent
-from app.ui import PageContext, chart_block, ctx, not_published, safe, status_line
+from app.ui import PageContext, chart_block, ctx, not_published, plan_definition, safe, status_line
 
 CONVENIENCE_INDICATOR = "M09-1"  # plan measure 9: convenience-store share of certificates, 40% by FY2020
 
@@ -63,7 +63,8 @@ def _channel_mix(c: PageContext, shift: pl.DataFrame, channel: str) -> list[str]
     chart_block(c, chart, shift.select(
         pl.col("month_start_date").alias(c.t("month")), pl.col(channel).alias(c.t("channel")),
         pl.col("issued_count").alias(c.t("issued_count")),
-        pl.col("channel_share_pct").round(1).alias(c.t("share") + " (%)")), summary, "cert_area")
+        pl.col("channel_share_pct").round(1).alias(c.t("share") + " (%)")), summary, "cert_area",
+        source="mart_certificate_channel_shift")
     return order
 
 
@@ -81,7 +82,8 @@ def _convenience_share(c: PageContext, shift: pl.DataFrame, target_pct: float, f
     chart_block(c, chart, share.select(
         pl.col("month_start_date").alias(c.t("month")), pl.col("issued_count").alias(c.t("conv_count")),
         pl.col("total_issued_count").alias(c.t("issued_count")),
-        (pl.col("convenience_share") * 100).round(1).alias(c.t("conv_share") + " (%)")), summary, "cert_share")
+        (pl.col("convenience_share") * 100).round(1).alias(c.t("conv_share") + " (%)")), summary, "cert_share",
+        source="mart_certificate_channel_shift", definition=plan_definition(c, "M09-1"))
 
 
 def _breakdowns(c: PageContext, channel: str, order: list[str]) -> None:
@@ -109,7 +111,8 @@ def _breakdown(c: PageContext, dimension: str, channel: str, order: list[str]) -
                                c.t("channel"), channel_order=order)
     chart_block(c, chart, breakdown.select(
         pl.col("category").alias(c.t(dimension)), pl.col("channel").alias(c.t("channel")),
-        pl.col("issued_count").alias(c.t("issued_count"))), summary, f"cert_{dimension}")
+        pl.col("issued_count").alias(c.t("issued_count"))), summary, f"cert_{dimension}",
+        source="fct_certificate_issuance_monthly")
 
 
 def _mynumber(c: PageContext) -> None:
@@ -128,7 +131,8 @@ def _mynumber(c: PageContext) -> None:
                    f"{'枚' if lang == 'ja' else ' cards'}）")
         st.metric(f"{c.t('mynumber_rate')}（{last['snapshot_date']}）", f"{last['card_rate_percent']}%")
         chart_block(c, charts.monthly_line(frame, "card_rate", c.t("mynumber_rate"), percent=True), frame,
-                    summary, "mynumber_series")
+                    summary, "mynumber_series",
+                    source=f"{real_data.MYNUMBER_DIR}/{real_data.ITABASHI_TIMESERIES}")
     st.subheader(c.t("wards_title"))
     wards = real_data.special_wards_card_rate(c.settings.real_data_dir)
     if wards is None:
@@ -142,7 +146,8 @@ def _mynumber(c: PageContext) -> None:
                    f"（{wards.height}区中{rank}位）" if lang == "ja" else
                    f"Itabashi {format_percent(rate[0], ratio=True) if rate else '—'} (rank {rank} of {wards.height})")
         chart_block(c, charts.bar(frame, "ward", "card_rate", c.t("mynumber_rate"), highlight="板橋区", percent=True),
-                    frame, summary, "wards")
+                    frame, summary, "wards",
+                    source=f"{real_data.MYNUMBER_DIR}/{real_data.ALL_LOCALGOVS}")
     st.caption(c.t("attribution_mynumber"))
 
 

@@ -57,7 +57,8 @@ def _monthly(c: PageContext, totals: pl.DataFrame, metric: str, label: str, this
         pl.col("month_start_date").alias(c.t("month")), pl.col(metric).round(1).alias(label),
         pl.col("yoy_pct").alias(c.t("yoy") + " (%)")),
         f"{label} {c.fy(c.fiscal_year)} {format_man(this_year, c.lang)}、{c.t('yoy_year')} "
-        f"{'—' if yoy is None else f'{yoy * 100:+.1f}%'}", "energy_monthly")
+        f"{'—' if yoy is None else f'{yoy * 100:+.1f}%'}", "energy_monthly",
+        source="mart_facility_energy_monthly")
 
 
 def _top_consumers(c: PageContext, facilities: pl.DataFrame, label: str) -> None:
@@ -66,7 +67,8 @@ def _top_consumers(c: PageContext, facilities: pl.DataFrame, label: str) -> None
     chart_block(c, charts.bar(top, "facility_name_ja", "value", label),
                 top.select(pl.col("facility_name_ja").alias(c.t("facility")), "facility_kind_ja",
                            pl.col("value").round(1).alias(label)),
-                f"1. {top['facility_name_ja'][0]} {format_man(top['value'][0], c.lang)}", "energy_top")
+                f"1. {top['facility_name_ja'][0]} {format_man(top['value'][0], c.lang)}", "energy_top",
+                source="mart_facility_energy_monthly")
 
 
 def _facility_map(c: PageContext, facilities: pl.DataFrame, label: str) -> None:
@@ -79,7 +81,8 @@ def _facility_map(c: PageContext, facilities: pl.DataFrame, label: str) -> None:
     chart_block(c, charts.point_map(points, "value", "facility_name_ja", label),
                 points.select(pl.col("facility_name_ja").alias(c.t("facility")), "latitude", "longitude",
                               pl.col("value").round(1).alias(label)),
-                f"{points.height}{c.t('facilities_suffix')}", "energy_map")
+                f"{points.height}{c.t('facilities_suffix')}", "energy_map",
+                source="mart_facility_energy_monthly")
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

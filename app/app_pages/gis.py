@@ -8,7 +8,7 @@ import streamlit as st
 
 from app import charts, queries
 from app.formatting import format_number, format_value
-from app.ui import PageContext, chart_block, ctx, not_published, safe, status_line
+from app.ui import PageContext, chart_block, ctx, not_published, plan_definition, safe, status_line
 
 LOGIN_INDICATOR, MAP_INDICATOR = "M03-1", "M03-2"
 
@@ -54,7 +54,8 @@ def _logins_per_business_day(c: PageContext, logins: dict[str, Any]) -> None:
         pl.col("business_days").alias(c.t("business_days")),
         pl.col("logins_per_business_day").round(1).alias(c.t("logins_per_day"))),
         f"{c.t('logins_per_day')} {format_number(latest['logins_per_business_day'], 1)}"
-        f"（{latest['month_start_date']:%Y/%m}）、{c.t('baseline')} {format_number(baseline)}", "gis_logins")
+        f"（{latest['month_start_date']:%Y/%m}）、{c.t('baseline')} {format_number(baseline)}", "gis_logins",
+        source="mart_gis_usage_monthly", definition=plan_definition(c, "M03-1"))
 
 
 def _maps_by_department(c: PageContext, usage: pl.DataFrame) -> None:
@@ -72,7 +73,8 @@ def _maps_by_department(c: PageContext, usage: pl.DataFrame) -> None:
                                pl.col("map_open_count").alias(c.t("map_opens")),
                                pl.col("login_count").alias(c.t("logins"))),
                 f"1. {top['department_name_ja']} {format_number(top['map_open_count'])}"
-                f"（{by_dept.height}{c.t('departments_suffix')}）", "gis_maps")
+                f"（{by_dept.height}{c.t('departments_suffix')}）", "gis_maps",
+                source="mart_gis_usage_monthly")
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

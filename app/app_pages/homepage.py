@@ -7,7 +7,16 @@ import streamlit as st
 from app import charts, queries
 from app.formatting import format_man, format_number, format_percent
 from app.i18n import DEVICE_NAMES, code_name
-from app.ui import PageContext, chart_block, ctx, not_published, safe, status_line
+from app.ui import (
+    PageContext,
+    chart_block,
+    ctx,
+    not_published,
+    plan_definition,
+    safe,
+    status_line,
+    year_to_date_label,
+)
 
 WEB_INDICATOR = "M13-1"  # plan measure 13: ward website accesses a year, 2,578,895 (FY2015) -> 3,000,000 (FY2020)
 DEVICES = ("pc", "smartphone", "tablet", "other")
@@ -55,12 +64,19 @@ def _headline(c: PageContext, monthly: pl.DataFrame, kpi: dict, target: float) -
 def _by_year(c: PageContext, monthly: pl.DataFrame, kpi: dict, target: float) -> None:
     """Fiscal-year totals beside the plan's baseline (FY2015) and target (FY2020)."""
     lang = c.lang
-    years = (monthly.group_by("fiscal_year").agg(pl.col("page_view_count").sum(), pl.len().alias("months"))
-             .sort("fiscal_year").with_columns(
-                 pl.col("fiscal_year").map_elements(c.fy, return_dtype=pl.String).alias("fiscal_year_label")))
+    years = (monthly.group_by("fiscal_year").agg(pl.col("page_view_count").sum(), pl.len().alias("months"),
+                                                 pl.col("month_start_date").max().alias("through_month"))
+             .sort("fiscal_year"))
+    # the latest year, its data ending before March, is a year to date (令和8年度（10月まで）): drawn apart,
+    # never as a full year
+    years = years.with_columns(((pl.col("fiscal_year") == pl.col("fiscal_year").max())
+                                & (pl.col("through_month").dt.month() != 3)).alias("is_partial"))
+    years = years.with_columns(pl.struct("fiscal_year", "is_partial", "through_month").map_elements(
+        lambda r: year_to_date_label(c, r["fiscal_year"], r["through_month"]) if r["is_partial"]
+        else c.fy(r["fiscal_year"]), return_dtype=pl.String).alias("fiscal_year_label"))
     baseline = kpi.get("baseline_value")
     st.markdown(f"**{c.t('by_year')}**")
-    chart = charts.yearly_bars(years, "fiscal_year_label", "page_view_count", c.t("page_views"),
+    chart = charts.yearly_bars(years, "fiscal_year_label", "page_view_count", c.t("page_views"), partial="is_partial",
                                rules=[(float(baseline), f"{c.t('baseline')} {format_man(baseline, lang)}", "#757575")
                                       if baseline is not None else None,
                                       (target, f"{c.t('target')} {format_man(target, lang)}", "#c62828")])
@@ -79,7 +95,9 @@ def _by_year(c: PageContext, monthly: pl.DataFrame, kpi: dict, target: float) ->
         pl.col("page_view_count").map_elements(format_number, return_dtype=pl.String).alias(c.t("page_views")),
         pl.col("months").alias(c.t("months")),
         (pl.col("page_view_count") / target * 100).round(1).alias(c.t("target_ratio") + " (%)"))
-    chart_block(c, chart, table, " → ".join(parts), "web_years")
+    chart_block(c, chart, table, " → ".join(parts), "web_years",
+                source="mart_web_access_monthly",
+                definition=plan_definition(c, "M13-1"))
 
 
 def _monthly(c: PageContext, monthly: pl.DataFrame, target: float) -> None:
@@ -98,7 +116,7 @@ def _monthly(c: PageContext, monthly: pl.DataFrame, target: float) -> None:
         pl.col("month_start_date").alias(c.t("month")), pl.col("page_view_count").alias(c.t("page_views")),
         pl.col("fiscal_ytd_page_view_count").alias(c.t("fy_cumulative")),
         pl.col("yoy_change_pct").round(1).alias(c.t("yoy") + " (%)"))
-    chart_block(c, chart, table, summary, "web_cum")
+    chart_block(c, chart, table, summary, "web_cum", source="mart_web_access_monthly")
 
 
 def _top_pages(c: PageContext) -> None:
@@ -113,7 +131,7 @@ def _top_pages(c: PageContext) -> None:
                 pages.select(pl.col("page").alias(c.t("page")), "page_path",
                              pl.col("page_view_count").alias(c.t("page_views"))),
                 f"1. {pages['page'][0]} {format_man(pages['page_view_count'][0], lang)}{c.t('unit_items')}",
-                "web_pages")
+                "web_pages", source="fct_web_page_views_daily")
 
 
 def _devices(c: PageContext, monthly: pl.DataFrame) -> None:
@@ -133,7 +151,8 @@ def _devices(c: PageContext, monthly: pl.DataFrame) -> None:
     chart_block(c, charts.donut(devices, "device", "page_view_count", c.t("device")),
                 devices.select(pl.col("device").alias(c.t("device")),
                                pl.col("page_view_count").alias(c.t("page_views")),
-                               (pl.col("share") * 100).round(1).alias(c.t("share") + " (%)")), summary, "web_devices")
+                               (pl.col("share") * 100).round(1).alias(c.t("share") + " (%)")), summary, "web_devices",
+                source="mart_web_access_monthly")
 
 
 if __name__ == "__main__":  # Streamlit runs page files as __main__

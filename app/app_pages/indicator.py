@@ -7,9 +7,20 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from app import charts, queries
+from app import charts, queries, url_state
 from app.formatting import format_date, format_percent, format_value, status_label, unit_label
-from app.ui import PageContext, chart_block, ctx, downloads, not_published, safe, status_line
+from app.ui import (
+    PageContext,
+    chart_block,
+    ctx,
+    indicator_extracts,
+    not_published,
+    safe,
+    status_line,
+    year_to_date_label,
+)
+
+DEFAULT_INDICATOR = "M13-1"
 
 
 def _float(value: object) -> float | None:
@@ -35,6 +46,14 @@ class _Indicator:
     target: float | None
     baseline_year: Any
     target_year: Any
+    year_to_date: dict[int, dict[str, Any]]  # fiscal year in progress -> its last month with data (monthly ones)
+
+    def year_label(self, c: PageContext, fiscal_year: Any) -> str:
+        """令和2年度, or 令和8年度（10月まで） for a year in progress: never mistaken for a full year."""
+        ytd = self.year_to_date.get(int(fiscal_year)) if fiscal_year is not None else None
+        if ytd is None:
+            return c.fy(fiscal_year)
+        return year_to_date_label(c, fiscal_year, ytd["through_month"])
 
 
 def render() -> None:
@@ -50,14 +69,14 @@ def render() -> None:
     _headline_metrics(c, indicator)
     _status_caption(c, indicator)
     _baseline_and_forecast_notes(c, indicator.row, indicator.progress, indicator.unit)
+    _year_to_date_note(c, indicator)
     if indicator.progress.is_empty():
         not_published(c, "mart_kpi_indicator_progress")
     else:
-        _yearly(c, indicator.indicator_id, indicator.title, indicator.progress, indicator.unit, indicator.baseline,
-                indicator.target, indicator.baseline_year, indicator.target_year)
+        _yearly(c, indicator)
     monthly = safe(c, queries.indicator_monthly, indicator.indicator_id)
     if not monthly.is_empty():
-        _monthly(c, monthly, indicator.unit)
+        _monthly(c, monthly, indicator)
     _definition_table(c, indicator)
 
 
@@ -70,11 +89,15 @@ def _titles(indicators: pl.DataFrame, lang: str) -> dict[str, str]:
 
 
 def _pick_indicator(c: PageContext, titles: dict[str, str]) -> str:
-    """The indicator selector (the ?indicator= link chooses the first one shown, else M13-1)."""
+    """The indicator selector, in the URL as ?indicator= (an unknown id: a notice and M13-1)."""
     options = list(titles)
-    default = st.query_params.get("indicator", "M13-1")
-    return st.selectbox(c.t("indicator"), options, index=options.index(default) if default in options else 0,
-                        format_func=lambda i: f"{i}  {titles[i]}", key="ind_pick")
+    url_state.seed("indicator", "ind_pick", options)
+    url_state.notices(c.lang)
+    if st.session_state.get("ind_pick") not in options:
+        st.session_state["ind_pick"] = DEFAULT_INDICATOR if DEFAULT_INDICATOR in options else options[0]
+    chosen = st.selectbox(c.t("indicator"), options, format_func=lambda i: f"{i}  {titles[i]}", key="ind_pick")
+    url_state.publish("indicator", chosen)
+    return chosen
 
 
 def _load(c: PageContext, indicator_id: str, titles: dict[str, str]) -> _Indicator:
@@ -88,9 +111,10 @@ def _load(c: PageContext, indicator_id: str, titles: dict[str, str]) -> _Indicat
     if target is None and not progress.is_empty():
         target = _float(_first(progress, "effective_target_value"))
     current = progress.filter(pl.col("fiscal_year") == c.fiscal_year) if not progress.is_empty() else progress
+    year_to_date = {int(r["fiscal_year"]): r for r in safe(c, queries.indicator_year_to_date, indicator_id).to_dicts()}
     return _Indicator(indicator_id, titles[indicator_id], definition, progress,
                       current.to_dicts()[0] if current.height else {}, definition.get("unit"), baseline, target,
-                      definition.get("baseline_fiscal_year"), definition.get("target_fiscal_year"))
+                      definition.get("baseline_fiscal_year"), definition.get("target_fiscal_year"), year_to_date)
 
 
 def _heading(c: PageContext, indicator: _Indicator) -> None:
@@ -106,7 +130,10 @@ def _headline_metrics(c: PageContext, indicator: _Indicator) -> None:
     """Actual, baseline, target, achievement rate and status of the selected fiscal year."""
     lang, unit, row, definition = c.lang, indicator.unit, indicator.row, indicator.definition
     m1, m2, m3, m4, m5 = st.columns(5)
-    m1.metric(f"{c.t('actual')}（{c.fy(c.fiscal_year)}）", format_value(row.get("actual_value"), unit, lang))
+    ytd = indicator.year_to_date.get(c.fiscal_year)
+    change = None if ytd is None else _change_text(ytd, c)
+    m1.metric(f"{c.t('actual')}（{indicator.year_label(c, c.fiscal_year)}）",
+              format_value(row.get("actual_value"), unit, lang), delta=change, delta_color="off")
     m2.metric(f"{c.t('baseline')}（{c.fy(indicator.baseline_year)}）",
               format_value(indicator.baseline, unit, lang) if definition.get("baseline_value") is not None
               else str(definition.get("baseline_text_ja") or "—"))
@@ -166,28 +193,62 @@ def _baseline_and_forecast_notes(c: PageContext, row: dict[str, Any], progress: 
         st.caption(" ／ ".join(notes))
 
 
-def _yearly(c: PageContext, indicator_id: str, title: str, progress: pl.DataFrame, unit: Any,
-            baseline: float | None, target: float | None, baseline_year: Any, target_year: Any) -> None:
-    lang = c.lang
-    years = progress.select("fiscal_year", "actual_value")
+def _change_text(ytd: dict[str, Any], c: PageContext) -> str | None:
+    """'前年度同期比 +29.8%': the year to date against the same months of the previous year."""
+    now, before = ytd.get("actual_value_fytd"), ytd.get("previous_year_actual_value_fytd")
+    if now is None or not before:
+        return None
+    return f"{c.t('vs_previous_same_months')} {(float(now) / float(before) - 1) * 100:+.1f}%"
+
+
+def _year_to_date_note(c: PageContext, indicator: _Indicator) -> None:
+    """Say that the chosen year is in progress and what it is compared with, above its figures."""
+    ytd = indicator.year_to_date.get(c.fiscal_year)
+    if ytd is None:
+        return
+    st.info(c.t("ytd_note", label=indicator.year_label(c, c.fiscal_year),
+                value=format_value(ytd["actual_value_fytd"], indicator.unit, c.lang),
+                previous=format_value(ytd.get("previous_year_actual_value_fytd"), indicator.unit, c.lang),
+                change=_change_text(ytd, c) or "—"))
+
+
+def _yearly(c: PageContext, indicator: _Indicator) -> None:
+    """Actuals of complete years on a line; a year in progress apart, beside the same months of the year before."""
+    lang, progress, unit = c.lang, indicator.progress, indicator.unit
+    baseline, target, target_year = indicator.baseline, indicator.target, indicator.target_year
+    in_progress = list(indicator.year_to_date)
+    complete = progress.filter(~pl.col("fiscal_year").is_in(in_progress))
+    years = complete.select("fiscal_year", "actual_value")
     recomputed = _first(progress, "baseline_actual_value")
+    baseline_year = indicator.baseline_year
     if recomputed is not None and baseline_year is not None and baseline_year not in years["fiscal_year"].to_list():
         years = pl.concat([pl.DataFrame({"fiscal_year": [int(baseline_year)], "actual_value": [float(recomputed)]},
                                         schema=years.schema), years])
     years = years.with_columns(pl.col("fiscal_year").map_elements(c.fy, return_dtype=pl.String)
                                .alias("fiscal_year_label"))
-    forecast = _forecast_frame(c, progress, target_year)
+    forecast = _forecast_frame(c, complete, target_year)
     labels = {"actual": c.t("actual"),
               "baseline": f"{c.t('baseline')} {format_value(baseline, unit, lang)}",
               "target": f"{c.t('target')} {format_value(target, unit, lang)}（{c.fy(target_year)}）"}
-    chart = charts.indicator_chart(years, forecast, baseline, target, labels, unit_label(unit, lang) or "")
+    chart = charts.indicator_chart(years, forecast, baseline, target, labels, unit_label(unit, lang) or "",
+                                   year_to_date=_year_to_date_frame(c, indicator))
     last = progress.drop_nulls("actual_value").tail(1).to_dicts()
-    summary = (f"{title}: " + (
-        f"{c.fy(last[0]['fiscal_year'])} {c.t('actual')} {format_value(last[0]['actual_value'], unit, lang)}"
-        if last else c.t("no_rows")) + f"、{c.t('target')} {format_value(target, unit, lang)}（{c.fy(target_year)}）")
+    summary = f"{indicator.title}: " + (
+        f"{indicator.year_label(c, last[0]['fiscal_year'])} {c.t('actual')} "
+        f"{format_value(last[0]['actual_value'], unit, lang)}" if last else c.t("no_rows"))
+    ytd_last = indicator.year_to_date.get(int(last[0]["fiscal_year"])) if last else None
+    if ytd_last is not None:
+        summary += (f"（{c.t('previous_same_months')} "
+                    f"{format_value(ytd_last.get('previous_year_actual_value_fytd'), unit, lang)}）")
+    summary += f"、{c.t('target')} {format_value(target, unit, lang)}（{c.fy(target_year)}）"
+    previous_same_months = {year: row.get("previous_year_actual_value_fytd")
+                            for year, row in indicator.year_to_date.items()}
     table = progress.select(
-        pl.col("fiscal_year").map_elements(c.fy, return_dtype=pl.String).alias(c.t("fiscal_year")),
+        pl.col("fiscal_year").map_elements(lambda y: indicator.year_label(c, y), return_dtype=pl.String)
+        .alias(c.t("fiscal_year")),
         pl.col("actual_value").alias(c.t("actual")),
+        pl.col("fiscal_year").replace_strict(previous_same_months, default=None, return_dtype=pl.Float64)
+        .alias(c.t("previous_same_months")),
         pl.col("effective_target_value").alias(c.t("target")),
         (pl.col("achievement_rate") * 100).round(1).alias(c.t("achievement_rate") + " (%)"),
         (pl.col("expected_progress_rate") * 100).round(1).alias(c.t("expected_progress") + " (%)"),
@@ -198,12 +259,39 @@ def _yearly(c: PageContext, indicator_id: str, title: str, progress: pl.DataFram
         pl.col("passed_quality_checks").alias(c.t("quality_passed")),
     )
     st.markdown(f"**{c.t('yearly')}**")
-    chart_block(c, chart, table, summary, "ind_years")
-    downloads(c, table, f"indicator_{indicator_id}", "ind")
+    chart_block(c, chart, table, summary, "ind_years", source="mart_kpi_indicator_progress",
+                definition=_definition_text(c, indicator), extracts=_extracts(c, indicator),
+                file_stem=f"indicator_{indicator.indicator_id}", excel=True)
 
 
-def _monthly(c: PageContext, monthly: pl.DataFrame, unit: Any) -> None:
-    lang = c.lang
+def _year_to_date_frame(c: PageContext, indicator: _Indicator) -> pl.DataFrame:
+    """The points of the years in progress: the value to date and the same months of the previous year."""
+    rows = []
+    for year, ytd in indicator.year_to_date.items():
+        label = indicator.year_label(c, year)
+        rows.append((label, year, c.t("ytd_point"), ytd["actual_value_fytd"]))
+        if ytd.get("previous_year_actual_value_fytd") is not None:
+            rows.append((label, year, c.t("previous_same_months"), ytd["previous_year_actual_value_fytd"]))
+    return pl.DataFrame(rows, schema={"fiscal_year_label": pl.String, "fiscal_year": pl.Int64, "series": pl.String,
+                                      "value": pl.Float64}, orient="row")
+
+
+def _extracts(c: PageContext, indicator: _Indicator) -> tuple[str, ...]:
+    return indicator_extracts(c, str(indicator.definition.get("source_name") or ""))
+
+
+def _definition_text(c: PageContext, indicator: _Indicator) -> str:
+    """The plan's definition of the indicator for the charts' 出典: name, 現状値 → 目標, how it is computed."""
+    definition = indicator.definition
+    formula = indicator.row.get("source_detail") or _first(indicator.progress, "source_detail")
+    text = (f"{indicator.indicator_id} {indicator.title}（{c.t('baseline')} {definition.get('baseline_text_ja') or '—'}"
+            f"（{c.fy(indicator.baseline_year)}）→ {c.t('target')} {definition.get('target_text_ja') or '—'}"
+            f"（{c.fy(indicator.target_year)}））")
+    return text + (f" ・ {c.t('formula')}: {formula}" if formula else "")
+
+
+def _monthly(c: PageContext, monthly: pl.DataFrame, indicator: _Indicator) -> None:
+    lang, unit = c.lang, indicator.unit
     series = {"actual_value_month": c.t("month_value"), "actual_value_fytd": c.t("fytd_value"),
               "target_value_fytd": c.t("fytd_target")}
     monthly = monthly.filter(pl.col("fiscal_year").is_between(c.fiscal_year - 1, c.fiscal_year))
@@ -225,7 +313,9 @@ def _monthly(c: PageContext, monthly: pl.DataFrame, unit: Any) -> None:
     table = monthly.select(
         pl.col("month_start_date").alias(c.t("month")), pl.col("actual_value_month").alias(c.t("month_value")),
         pl.col("actual_value_fytd").alias(c.t("fytd_value")), pl.col("target_value_fytd").alias(c.t("fytd_target")))
-    chart_block(c, chart, table, summary, "ind_months")
+    chart_block(c, chart, table, summary, "ind_months", source="mart_kpi_indicator_progress_monthly",
+                definition=_definition_text(c, indicator), extracts=_extracts(c, indicator),
+                file_stem=f"indicator_{indicator.indicator_id}_monthly")
 
 
 def _forecast_frame(c: PageContext, progress: pl.DataFrame, target_year: object) -> pl.DataFrame:

@@ -122,7 +122,7 @@ def _status_chart(c: PageContext, view: pl.DataFrame, counts: dict[str, int]) ->
     summary = f"{c.fy(c.fiscal_year)}: {c.t('count_measures', n=view.height)} — {summary}"
     chart_block(c, charts.status_counts_bar(count_frame, labels, c.t("status_counts"), c.t("measures")),
                 count_frame.rename({"status_label": c.t("status"), "measure_count": c.t("measures")}),
-                summary, "ov_status")
+                summary, "ov_status", source="mart_plan_measure_status")
 
 
 def _goal_tables(c: PageContext, view: pl.DataFrame, goals: list[str], names: _Names) -> None:

@@ -37,7 +37,8 @@ def render() -> None:
                if c.lang == "ja" else f"{top['project_count']} of {total} projects graded {top['grade']}")
     chart_block(c, charts.bar(grades, "grade", "project_count", c.t("project_count"), sort=None),
                 grades.select(pl.col("grade").alias(c.t("grade")), pl.col("project_count").alias(c.t("project_count"))),
-                summary, "prev_table1")
+                summary, "prev_table1",
+                source="mart_previous_plan_evaluation")
 
     st.subheader(c.t("projects"))
     projects = safe(c, queries.previous_projects)

@@ -127,7 +127,9 @@ def test_indicator_page_shows_actual_baseline_target_forecast_and_definition(app
     assert "基準値の再計算: 2,578,895件（◯ 計画の現状値と一致）" in text
     assert "予測（目標年度）" in text
     assert any("月別の実績" in m.value for m in at.markdown)
-    assert len(at.get("download_button")) == 2
+    # CSV and Excel of the yearly table (the chart's rows), CSV of the monthly chart
+    assert [b.proto.label for b in at.get("download_button")] == ["CSVをダウンロード", "Excelをダウンロード",
+                                                                 "CSVをダウンロード"]
     definition = at.table[0].value
     assert "fct_web_page_views_daily" in definition.loc["算出方法"].iloc[0]
 

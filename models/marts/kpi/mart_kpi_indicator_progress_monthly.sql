@@ -24,6 +24,12 @@ fiscal_months as (
 
 ),
 
+fiscal_years as (
+
+    select * from {{ ref('dim_fiscal_year') }}
+
+),
+
 running_totals as (
 
     select
@@ -90,6 +96,24 @@ targeted as (
 
 ),
 
+-- a year in progress is compared with the same months of the previous year, never with its full year
+with_previous_year as (
+
+    select
+        targeted.*,
+        fiscal_years.is_complete as is_fiscal_year_complete,
+        previous_year.actual_value_fytd as previous_year_actual_value_fytd
+    from targeted
+    inner join fiscal_years
+        on targeted.fiscal_year = fiscal_years.fiscal_year
+    left join valued as previous_year
+        on
+            targeted.indicator_id = previous_year.indicator_id
+            and targeted.fiscal_year - 1 = previous_year.fiscal_year
+            and targeted.fiscal_month_number = previous_year.fiscal_month_number
+
+),
+
 final as (
 
     select
@@ -103,6 +127,8 @@ final as (
         unit,
         round(actual_value_month, 4) as actual_value_month,
         round(actual_value_fytd, 4) as actual_value_fytd,
+        is_fiscal_year_complete,
+        round(previous_year_actual_value_fytd, 4) as previous_year_actual_value_fytd,
         target_text_ja,
         target_value,
         round(target_value_this_year, 4) as target_value_this_year,
@@ -119,7 +145,7 @@ final as (
             when is_running_total then actual_value_fytd >= target_value_this_year * fiscal_month_number / 12
             else actual_value_fytd >= target_value_this_year
         end as on_track_this_month
-    from targeted
+    from with_previous_year
 
 )
 
