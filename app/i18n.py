@@ -235,6 +235,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "computed from the indicators; the department comment column is left empty."),
     ),
     "department_comment": ("所管課コメント", "Department comment"),
+    "publish_changes": ("前回公開からの変更", "Changes since the previous publish"),
+    "publish_changes_none": ("この公開版には変更の記録がありません（変更の記録より前に公開された版です）。",
+                             "This published version carries no change record (it predates the record)."),
+    "publish_changes_first": ("最初の公開版です。比較する前回の公開版はありません。",
+                              "This is the first published version: there is nothing to compare it with."),
+    "publish_changes_summary": (
+        ("前回の公開版 {previous} と比べて: 変更のあった表 {marts}、行の追加 {added}・削除 {removed}・変更 {changed}、"
+         "指標の実績・状況の変更 {indicators}件"),
+        ("Against the previous version {previous}: {marts} marts changed; rows added {added}, removed {removed}, "
+         "changed {changed}; {indicators} indicator values changed"),
+    ),
+    "publish_changes_no_indicator": ("指標の実績・状況に変更はありません。", "No indicator value or status changed."),
+    "publish_change_log": ("公開ごとの変更履歴（新しい順）", "Change log per publish (newest first)"),
+    "report_closed_year": (
+        "{fy}は{date}に確定しました（`warehouse close-year`）。表の数値は報告時のものです。確定後の修正: {n}件",
+        "{fy} was closed on {date} (`warehouse close-year`): figures are as reported. Revised after closing: {n}",
+    ),
+    "revision_after_closing": ("確定後の修正", "Revised after closing"),
 }
 
 LANGS: tuple[str, ...] = ("ja", "en")

@@ -95,6 +95,32 @@ def refresh_runs(run: Runner, catalog: Catalog) -> pl.DataFrame:
                "warehouse_version from meta.refresh_runs order by started_at desc", None)
 
 
+
+def publish_change_log(run: Runner, catalog: Catalog) -> pl.DataFrame:
+    """One row per publish up to the served one (meta.publish_change_log), newest first; empty in older files."""
+    if not catalog.has("meta.publish_change_log"):
+        return pl.DataFrame()
+    return run("select version_id, published_at, compared_with_version, note, marts_changed, rows_added, "
+               "rows_removed, rows_changed, indicator_values_changed from meta.publish_change_log "
+               "order by published_at desc", None)
+
+
+def publish_mart_changes(run: Runner, catalog: Catalog) -> pl.DataFrame:
+    """Per mart, what the served version changed against the previous one: rows added, removed, changed."""
+    if not catalog.has("meta.publish_mart_changes"):
+        return pl.DataFrame()
+    return run("select mart_name, key_columns, rows_before, rows_after, rows_added, rows_removed, rows_changed "
+               "from meta.publish_mart_changes order by mart_name", None)
+
+
+def publish_indicator_changes(run: Runner, catalog: Catalog) -> pl.DataFrame:
+    """Per indicator × fiscal year, the actual and status before → after the served version's publish."""
+    if not catalog.has("meta.publish_indicator_changes"):
+        return pl.DataFrame()
+    return run("select indicator_id, fiscal_year, change_kind, old_actual_value, new_actual_value, "
+               "old_progress_status, new_progress_status from meta.publish_indicator_changes "
+               "order by indicator_id, fiscal_year", None)
+
 # ---------------------------------------------------------------- plan and indicators
 
 def fiscal_years(run: Runner) -> pl.DataFrame:

@@ -403,6 +403,38 @@ def report(out: Output, fiscal_year: int, out_path: Path | None) -> None:
     out.emit_json({"path": str(path), "fiscal_year": fiscal_year})
 
 
+
+@main.command("close-year")
+@click.argument("fiscal_year", type=int)
+@click.option("--reopen", is_flag=True, help="Undo a close: the year's figures follow the lake again.")
+@click.option("--reason", default="", help="Why it is reopened (recorded in the run ledger).")
+@pass_output
+def close_year_command(out: Output, fiscal_year: int, reopen: bool, reason: str) -> None:
+    """Record that fiscal year N was reported: its figures as published now stay what the yearly report shows;
+    later corrections appear beside them as 確定後の修正."""
+    from warehouse.closing import CloseYearError, close_year, reopen_year
+    from warehouse.refresh import RefreshLocked, refresh_lock
+
+    settings = _settings()
+    try:
+        with refresh_lock(settings):
+            record = (reopen_year(settings, fiscal_year, reason) if reopen
+                      else close_year(settings, fiscal_year, settings.as_of_date))
+    except RefreshLocked as exc:
+        click.echo(f"warehouse: {exc}", err=True)
+        sys.exit(75)
+    except CloseYearError as exc:
+        click.echo(f"warehouse close-year: {exc}", err=True)
+        sys.exit(1)
+    if reopen:
+        message = (f"reopened FY{fiscal_year}; run `warehouse refresh` so the yearly report follows the lake again")
+    else:
+        message = (f"closed FY{fiscal_year}: {record['indicator_rows']} indicator figures as reported in "
+                   f"{record['reported_warehouse_version']} kept in closed_years/{record['snapshot']}; run "
+                   "`warehouse refresh` to publish the closed-year views")
+    out.console.print(f"[green]{escape(message)}[/]")
+    out.emit_json({**record, "message": message})
+
 # --- warehouse sql: formatting a sandbox result for the terminal ----------------------------------------
 
 def _jsonable(value: Any) -> Any:

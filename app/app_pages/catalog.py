@@ -47,11 +47,13 @@ def render() -> None:
     st.title(c.t("page_catalog"))
     docs = load_dbt_docs(c.settings.docs_dir)
     tables = safe(c, queries.dataset_comments)
-    tab_data, tab_runs, tab_quality, tab_warnings, tab_fresh = st.tabs(
-        [c.t("datasets"), c.t("refresh_runs"), c.t("quality_results"), c.t("quality_warnings"),
-         c.t("source_freshness")])
+    tab_data, tab_changes, tab_runs, tab_quality, tab_warnings, tab_fresh = st.tabs(
+        [c.t("datasets"), c.t("publish_changes"), c.t("refresh_runs"), c.t("quality_results"),
+         c.t("quality_warnings"), c.t("source_freshness")])
     with tab_data:
         _datasets(c, tables, docs)
+    with tab_changes:
+        _publish_changes(c)
     with tab_runs:
         _refresh_runs(c)
     with tab_quality:
@@ -96,6 +98,32 @@ def _table_columns(c: PageContext, options: list[str], docs: dict[str, dict[str,
             lambda s: doc_columns.get(s["column_name"]) or s["comment"] or "", return_dtype=pl.String)
             .alias("description")).drop("comment")
         st.dataframe(columns.to_pandas(), hide_index=True, width="stretch", key="cat_columns")
+
+
+def _publish_changes(c: PageContext) -> None:
+    """前回公開からの変更: per mart rows added/removed/changed, per indicator × year old → new, then the log."""
+    log = safe(c, lambda run: queries.publish_change_log(run, c.catalog))
+    if log.is_empty():
+        st.info(c.t("publish_changes_none"))
+        return
+    latest = log.row(0, named=True)
+    st.subheader(c.t("publish_changes"))
+    if latest["compared_with_version"] is None:
+        st.info(c.t("publish_changes_first"))
+    else:
+        st.caption(c.t("publish_changes_summary", previous=latest["compared_with_version"],
+                       marts=latest["marts_changed"], added=latest["rows_added"], removed=latest["rows_removed"],
+                       changed=latest["rows_changed"], indicators=latest["indicator_values_changed"]))
+        marts = safe(c, lambda run: queries.publish_mart_changes(run, c.catalog))
+        st.dataframe(marts.to_pandas(), hide_index=True, width="stretch", key="cat_mart_changes")
+        indicators = safe(c, lambda run: queries.publish_indicator_changes(run, c.catalog))
+        if indicators.is_empty():
+            st.caption(c.t("publish_changes_no_indicator"))
+        else:
+            st.dataframe(indicators.with_columns(pl.col("fiscal_year").map_elements(c.fy, return_dtype=pl.String))
+                         .to_pandas(), hide_index=True, width="stretch", key="cat_indicator_changes")
+    st.caption(c.t("publish_change_log"))
+    st.dataframe(log.to_pandas(), hide_index=True, width="stretch", key="cat_change_log")
 
 
 def _refresh_runs(c: PageContext) -> None:

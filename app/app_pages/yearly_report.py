@@ -18,10 +18,16 @@ def render() -> None:
     st.subheader(c.t("report_title", fy=c.fy(fiscal_year)))
     st.caption(c.t("report_intro"))
     try:
-        frame = report.build_report_frame(c.run, int(fiscal_year))
+        frame = report.build_report_frame(c.run, int(fiscal_year), c.lang)
     except Exception as exc:  # noqa: BLE001 - friendly message, never a traceback
         st.warning(c.t("query_failed", detail=str(exc)))
         return
+    closed_on = frame["closed_on"].drop_nulls()
+    if closed_on.len():
+        revised = frame.filter(pl.col("revision_after_closing").is_not_null())
+        st.info(c.t("report_closed_year", fy=c.fy(fiscal_year), date=closed_on.max().isoformat(), n=revised.height))
+        for row in revised.to_dicts():
+            st.markdown(f"**{c.t('revision_after_closing')}** {row['indicator_id']}: {row['revision_after_closing']}")
     measures = frame["measure_id"].n_unique()
     graded = frame.unique("measure_id").filter(pl.col("suggested_grade").is_not_null())
     counts = graded.group_by("suggested_grade").len().sort("suggested_grade")
@@ -34,7 +40,7 @@ def render() -> None:
         (pl.col("achievement_rate") * 100).round(1),
         pl.col("progress_status").map_elements(lambda s: status_label(s, c.lang), return_dtype=pl.String),
         pl.col("target_fiscal_year").map_elements(c.fy, return_dtype=pl.String),
-    ).rename(names)
+    ).drop("closed_on").rename(names)
     st.dataframe(shown.to_pandas(), hide_index=True, width="stretch", key="report_table", height=560)
     st.download_button(c.t("download_xlsx"), report.report_workbook_bytes(frame, int(fiscal_year), c.lang),
                        file_name=f"torikumi_jokyo_FY{fiscal_year}.xlsx", key="report_xlsx",

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse.closing import load_closed_year_figures
 from warehouse.refresh import load_open_data_items
 
 LINEAGE_COLUMNS: list[tuple[str, str]] = [
@@ -448,6 +449,7 @@ def write_raw_database(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Non
         con.execute(f"insert into raw.source_load_status select {status_casts} from incoming_status")
         con.unregister("incoming_status")
         load_open_data_items(con)
+        load_closed_year_figures(con, None)
         con.execute("checkpoint")
     finally:
         con.close()

@@ -6,6 +6,7 @@ workbooks for a closed year; the build loads the snapshots as a source.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -41,3 +42,9 @@ def closed_year_record(home: Path, fiscal_year: int) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def closed_years_fingerprint(home: Path) -> str:
+    """What the closed years are, for the refresh's fingerprint: closing or reopening a year makes a new build."""
+    parts = [record_path(home, year).read_text(encoding="utf-8") for year in sorted(closed_fiscal_years(home))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

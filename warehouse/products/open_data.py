@@ -172,8 +172,22 @@ def _column_dictionary(frame: pl.DataFrame, columns: pl.DataFrame, spec: Dataset
     return entries
 
 
-def build_catalog(publisher: dict[str, Any], datasets: list[dict[str, Any]], k: int) -> dict[str, Any]:
-    """The DCAT-style catalog: one entry per published dataset in catalog['dataset']."""
+def read_change_log(sandbox: Sandbox) -> list[dict[str, Any]]:
+    """meta.publish_change_log of the exported file, newest first: one entry per publish (none in older files)."""
+    try:
+        frame = sandbox.query(
+            "select version_id, published_at, compared_with_version, note, marts_changed, rows_added, rows_removed, "
+            "rows_changed, indicator_values_changed from meta.publish_change_log order by published_at desc", []).frame
+    except (QueryRefused, QueryFailed):
+        return []
+    return [{**row, "published_at": row["published_at"].isoformat() if row["published_at"] else None}
+            for row in frame.to_dicts()]
+
+
+def build_catalog(publisher: dict[str, Any], datasets: list[dict[str, Any]], k: int,
+                  change_log: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The DCAT-style catalog: one entry per published dataset in catalog['dataset'], and per publish what it
+    changed against the one before in catalog['change_log'] (newest first)."""
     return {
         "@context": "https://www.w3.org/ns/dcat3.jsonld",
         "@type": "dcat:Catalog",
@@ -189,6 +203,7 @@ def build_catalog(publisher: dict[str, Any], datasets: list[dict[str, Any]], k: 
                                "method_ja": f"{k}未満の件数を秘匿し、合計から逆算できないよう補完秘匿を行う",
                                "method_en": f"counts below {k} suppressed, with complementary suppression"},
         "dataset": datasets,
+        "change_log": change_log or [],
     }
 
 
@@ -209,6 +224,15 @@ def readme_ja(catalog: dict[str, Any]) -> str:
         lines += [f"### {dataset['title']['ja']}", "", dataset["description"]["ja"], "",
                   f"- ファイル: {files}", f"- 更新頻度: {dataset['accrualPeriodicity']}", f"- 期間: {span}",
                   f"- 行数: {dataset['row_count']}", ""]
+    lines += ["## 変更履歴（公開ごとの前回公開からの変更）", ""]
+    for entry in catalog.get("change_log") or []:
+        if entry["compared_with_version"] is None:
+            lines.append(f"- {entry['published_at']} {entry['version_id']}: {entry['note'] or '比較する前回の公開版なし'}")
+        else:
+            lines.append(f"- {entry['published_at']} {entry['version_id']}（{entry['compared_with_version']} と比較）: "
+                         f"変更のあった表 {entry['marts_changed']}、行の追加 {entry['rows_added']}・削除 "
+                         f"{entry['rows_removed']}・変更 {entry['rows_changed']}、指標値の変更 "
+                         f"{entry['indicator_values_changed']}")
     return "\n".join(lines) + "\n"
 
 
@@ -275,7 +299,8 @@ def export_open_data(settings: Any, *, progress: Progress | None = None, registr
             report.suppressed_primary += stats["primary"]
             report.suppressed_complementary += stats["complementary"]
             kill_point("open_data.after_dataset")
-    catalog = build_catalog(publisher, entries, k)
+        change_log = read_change_log(sandbox)
+    catalog = build_catalog(publisher, entries, k, change_log)
     (staging / CATALOG_NAME).write_text(json.dumps(catalog, ensure_ascii=False, indent=2), encoding="utf-8")
     (staging / "README.md").write_text(readme_ja(catalog), encoding="utf-8")
     _fsync_tree(staging)

@@ -53,19 +53,75 @@ class ReportError(RuntimeError):
     """The report cannot be produced from what is published."""
 
 
+REPORTED_FIGURES_TABLE = "main.mart_kpi_reported_figures"  # absent in files published before close-year existed
+# Columns a closed year shows as reported (mart_kpi_reported_figures.reported_<name>), whatever the lake says now.
+REPORTED_COLUMNS = ("actual_value", "achievement_rate", "progress_status", "data_through_date", "suggested_grade",
+                    "grade_reason_ja")
 REQUIRED_TABLES = ("seeds.plan_measures", "main.dim_indicator", "main.mart_kpi_indicator_progress",
                    "main.mart_plan_measure_status")
 
 
-def _missing_tables(run: Runner) -> list[str]:
+def _present_tables(run: Runner) -> set[str]:
     frame = run("select schema_name || '.' || table_name as name from duckdb_tables() "
                 "where database_name = current_database()", None)
-    present = set(frame["name"].to_list())
+    return set(frame["name"].to_list())
+
+
+def _missing_tables(run: Runner) -> list[str]:
+    present = _present_tables(run)
     return [name for name in REQUIRED_TABLES if name not in present]
 
 
-def build_report_frame(run: Runner, fiscal_year: int) -> pl.DataFrame:
-    """One row per indicator (all 41 of the 35 measures), ordered by measure and indicator, for one fiscal year."""
+def _number_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+
+
+def _revision_text(row: dict[str, Any], lang: str) -> str | None:
+    """確定後の修正: old → new, the file (or lake tables) and the date it was loaded."""
+    if not row["is_revised_after_closing"]:
+        return None
+    source = row["revision_source_file_name"] or row["revision_source_table"] or ""
+    loaded = row["revision_loaded_date"].isoformat() if row["revision_loaded_date"] else ""
+    where = "、".join(part for part in (source, loaded) if part) if lang == "ja" else ", ".join(
+        part for part in (source, loaded) if part)
+    change = f"{_number_text(row['reported_actual_value'])} → {_number_text(row['current_actual_value'])}"
+    return f"{change}（{where}）" if lang == "ja" and where else f"{change} ({where})" if where else change
+
+
+def reported_figures(run: Runner, fiscal_year: int) -> pl.DataFrame:
+    """The closed year's figures as reported, one row per indicator (empty when the year is not closed)."""
+    if REPORTED_FIGURES_TABLE not in _present_tables(run):
+        return pl.DataFrame()
+    return run(f"select * from {REPORTED_FIGURES_TABLE} where fiscal_year = ? order by indicator_id", [fiscal_year])
+
+
+def apply_reported_figures(frame: pl.DataFrame, reported: pl.DataFrame, lang: str = "ja") -> pl.DataFrame:
+    """For a closed year: the figures as reported replace today's, and revisions fill 確定後の修正."""
+    if reported.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("revision_after_closing"),
+                                  pl.lit(None, dtype=pl.Date).alias("closed_on"))
+    revisions = reported.select(
+        "indicator_id",
+        *[pl.col(f"reported_{name}").alias(f"reported__{name}") for name in REPORTED_COLUMNS],
+        pl.Series("revision_after_closing", [_revision_text(row, lang) for row in reported.to_dicts()],
+                  dtype=pl.String),
+        pl.col("closed_at").cast(pl.Date).alias("closed_on"),
+    )
+    joined = frame.with_columns(pl.col(name).cast(pl.Float64) for name in ("actual_value", "achievement_rate")) \
+        .join(revisions, on="indicator_id", how="left")
+    closed = pl.col("closed_on").is_not_null()
+    return joined.with_columns(
+        pl.when(closed).then(pl.col(f"reported__{name}")).otherwise(pl.col(name)).alias(name)
+        for name in REPORTED_COLUMNS
+    ).drop(f"reported__{name}" for name in REPORTED_COLUMNS)
+
+
+def build_report_frame(run: Runner, fiscal_year: int, lang: str = "ja") -> pl.DataFrame:
+    """One row per indicator (all 41 of the 35 measures), ordered by measure and indicator, for one fiscal year;
+    a closed year shows its figures as reported, with any later revision in revision_after_closing."""
     missing = _missing_tables(run)
     if missing:
         raise ReportError(f"the published warehouse lacks {', '.join(missing)}: run `warehouse refresh` "
@@ -86,6 +142,7 @@ def build_report_frame(run: Runner, fiscal_year: int) -> pl.DataFrame:
         "order by m.measure_id, i.indicator_seq",
         [fiscal_year, fiscal_year],
     )
+    frame = apply_reported_figures(frame, reported_figures(run, fiscal_year), lang)
     return frame.with_columns(pl.lit(None).alias(key) for key in COLUMNS_JA if key not in frame.columns)
 
 
@@ -167,6 +224,12 @@ def _write_progress_sheet(book: Any, formats: dict[str, Any], frame: pl.DataFram
                 if lang == "ja" else "Suggested grades are computed from the indicators; departments fill in the yellow "
                 "cells (self-assessment, next year's plan, comment); see the sheet 記入のしかた.", formats["note"])
     _fiscal_year_cells(sheet, formats, fiscal_year, lang)
+    closed_on = frame["closed_on"].drop_nulls() if "closed_on" in frame.columns else pl.Series([], dtype=pl.Date)
+    if closed_on.len():
+        sheet.write(2, 3, f"{label}は{closed_on.max().isoformat()}に確定しました。数値は報告時のもので、確定後に読み込まれた"
+                          "修正は「確定後の修正」欄に示します。" if lang == "ja" else
+                    f"FY{fiscal_year} was closed on {closed_on.max().isoformat()}: figures are as reported; corrections "
+                    "loaded since are shown under 'Revised after closing'.", formats["note"])
     _header(sheet, formats, REPORT_COLUMNS, DEPARTMENT_INPUTS, lang)
     order = [key for key, _, _ in REPORT_COLUMNS]
     rows = [{key: record.get(key) for key in order} for record in frame.to_dicts()]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from warehouse.closing import load_closed_year_figures
 from warehouse.platform import database
 from warehouse.platform.faults import kill_point
 from warehouse.platform.settings import Settings
@@ -102,6 +103,7 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                 "data_through_date": data_through,
             }
         load_open_data_items(con)
+        load_closed_year_figures(con, settings.home)
         con.execute(
             "create or replace table raw.source_load_status (source_table varchar, files_loaded bigint, "
             "rows_loaded bigint, last_loaded_at timestamp, data_through_date date, files_quarantined_open bigint)"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from warehouse.platform import database
+from warehouse.platform.closed_years import closed_years_fingerprint
 from warehouse.platform.settings import Settings
 from warehouse.refresh.load import open_quarantine_by_table
 
@@ -23,7 +24,8 @@ def needs_build(run: Refresh) -> bool:
     with run.step("plan", "deciding whether anything changed"):
         run.record.fingerprint = hashlib.sha256(
             f"{lake_fingerprint(run.settings)}|{code_fingerprint(run.settings)}|{run.as_of}|"
-            f"{sorted(open_quarantine_by_table(run.settings).items())}".encode()
+            f"{sorted(open_quarantine_by_table(run.settings).items())}|{closed_years_fingerprint(run.settings.home)}"
+            .encode()
         ).hexdigest()
         return (run.full_rebuild or published_fingerprint(run.settings) != run.record.fingerprint
                 or not database.release_is_whole(run.settings))  # e.g. served again from a kept copy

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse.platform import database, ledger
 from warehouse.platform.faults import kill_point
+from warehouse.refresh.publish_changes import record_changes_against_served
 
 if TYPE_CHECKING:
     from warehouse.refresh.run import Refresh
@@ -26,6 +27,7 @@ def publish_release(run: Refresh, build_path: Path, docs_out: Path, gate: Any) -
             run.record.finished_at = ledger.utc_now()
             history = [r for r in ledger.read_all(run.settings) if r.get("run_id") != run.record.run_id]
             write_meta(build_path, run.record, history, gate.rows)
+            record_changes_against_served(run, build_path)
             database.finalize_build(build_path)
             kill_point("publish.after_finalize")
             database.publish(run.settings, build_path, run.record.run_id, docs_out,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.closing import load_closed_year_figures
 from warehouse.refresh import load_open_data_items
 
 LINEAGE_COLUMNS = """
@@ -217,6 +218,7 @@ def write_synthetic_raw(path: Path, span: SyntheticSpan = SyntheticSpan()) -> No
             [through, span.quarantined_open_files, through, through, report_through],
         )
         load_open_data_items(con)
+        load_closed_year_figures(con, None)
         con.execute("checkpoint")
     finally:
         con.close()

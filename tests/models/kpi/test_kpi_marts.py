@@ -28,6 +28,7 @@ MY_MARTS = [
     "+mart_plan_measure_status",
     "+mart_previous_plan_evaluation",
     "+mart_previous_plan_projects",
+    "+mart_kpi_reported_figures",  # a child of int_indicator_progress_scored: later builds of its children need it
 ]
 
 
