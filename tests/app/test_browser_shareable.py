@@ -81,6 +81,22 @@ def test_a_copied_url_opens_the_same_indicator_and_year(browser, page, server: s
         colleague.close()
 
 
+def test_choosing_another_indicator_and_page_updates_the_url(page, server: str) -> None:
+    open_indicator(page, f"{server}/indicator?indicator=M13-1&year=2019")
+    picker = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first  # the indicator picker
+    picker.click()
+    page.keyboard.type("M09-1")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('indicator') === 'M09-1'",
+                           timeout=60000)
+    page.get_by_role("heading", name="M09-1", exact=False).first.wait_for(timeout=60000)
+    assert parse_qs(urlparse(page.url).query)["year"] == ["2019"]  # the other selections stay in the link
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="計画の概要").click()
+    page.wait_for_function("() => location.pathname === '/' || location.pathname === '/overview'", timeout=60000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('year') === '2019'", timeout=60000)
+    assert "令和元年度" in page.inner_text("body")
+
+
 def test_an_unknown_value_in_a_url_shows_a_notice_and_the_default(page, server: str) -> None:
     text = open_indicator(page, f"{server}/indicator?indicator=M99-9&year=1999")
     assert_clean(page, "indicator", text)
