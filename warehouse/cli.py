@@ -351,6 +351,9 @@ def status(out: Output) -> None:
         out.console.print(f"last digest: {escape(str(digest['path']))} ({counts.get('changed', 0)} status change(s), "
                           f"{counts.get('off_track', 0)} off track, {counts.get('quarantined', 0)} quarantined; "
                           f"{escape(sent)})")
+    for closed in report["closed_years"]:
+        out.console.print(f"FY{closed['fiscal_year']} closed by {escape(str(closed['closed_by']))} at "
+                          f"{closed['closed_at']} (figures of {closed['reported_warehouse_version']})")
     sys.exit(1 if unsound or not check["ok"] else 0)
 
 

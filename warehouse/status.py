@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from warehouse.platform import database, ledger
+from warehouse.platform.closed_years import closed_fiscal_years, closed_year_record
 from warehouse.platform.database import file_pattern
 from warehouse.platform.settings import Settings
 
@@ -124,6 +125,7 @@ def collect_status(settings: Settings, last_runs: int = 10, home: database.HomeR
         "quarantine": _quarantine(settings),
         "lake_verify": _last_verify(settings),
         "last_digest": _last_digest(settings),
+        "closed_years": [closed_year_record(settings.home, year) for year in sorted(closed_fiscal_years(settings.home))],
     }
 
 

@@ -251,6 +251,8 @@ def test_close_year_refuses_a_year_the_published_version_does_not_hold_whole(dem
 def test_close_year_refuses_a_closed_year_and_says_how_to_reopen(demo_home_copy: Path):
     run_warehouse(demo_home_copy, "close-year", "2020", check=True)
     record = closed_year_record(demo_home_copy, 2020)
+    status = run_warehouse(demo_home_copy, "--json", "status", check=True)
+    assert json.loads(status.stdout)["closed_years"] == [record]
     again = run_warehouse(demo_home_copy, "close-year", "2020")
     assert again.returncode == 1
     assert f"FY2020 is already closed: by {record['closed_by']} at {record['closed_at']}" in again.stderr
