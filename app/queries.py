@@ -143,13 +143,16 @@ def default_fiscal_year(years: pl.DataFrame) -> int:
 
 
 def measures_overview(run: Runner, fiscal_year: int) -> pl.DataFrame:
-    """One row per measure (35) in a fiscal year: names, departments, status counts, grades and their reason."""
+    """One row per measure (35) in a fiscal year: names, departments, status counts, the suggested grade and its
+    reason, the department's self-assessment and comment, and the decided grade and its reason."""
     return run(
         "select s.measure_id, s.measure_name_ja, s.measure_name_en, s.strategy_id, s.main_goal_id, "
         "s.goal_name_ja, s.goal_name_en, f.name_ja as strategy_name_ja, f.name_en as strategy_name_en, "
         "s.owner_departments_ja, s.indicator_count, s.achieved_count, s.on_track_count, s.at_risk_count, "
         "s.off_track_count, s.no_data_count, s.not_evaluable_count, s.computed_grade, s.suggested_grade, "
-        "s.grade_reason_ja, s.grade_reason_en, s.is_human_decision, s.decided_by, s.decided_on, s.measure_status "
+        "s.grade_reason_ja, s.grade_reason_en, s.is_human_decision, s.decided_by, s.decided_on, s.measure_status, "
+        "s.computed_reason_ja, s.computed_reason_en, s.self_assessed_grade, s.decided_grade, s.decided_reason_ja, "
+        "s.department_remark_ja "
         "from main.mart_plan_measure_status as s "
         "left join seeds.plan_focus_strategies as f on f.strategy_id = s.strategy_id "
         "where s.fiscal_year = ? order by s.measure_id",

@@ -27,7 +27,8 @@ class _Names:
     def of(cls, lang: str) -> _Names:
         """English or Japanese columns."""
         suffix = "en" if lang == "en" else "ja"
-        return cls(f"measure_name_{suffix}", f"goal_name_{suffix}", f"strategy_name_{suffix}", f"grade_reason_{suffix}")
+        return cls(f"measure_name_{suffix}", f"goal_name_{suffix}", f"strategy_name_{suffix}",
+                   f"computed_reason_{suffix}")
 
 
 def render() -> None:
@@ -126,7 +127,8 @@ def _status_chart(c: PageContext, view: pl.DataFrame, counts: dict[str, int]) ->
 
 
 def _goal_tables(c: PageContext, view: pl.DataFrame, goals: list[str], names: _Names) -> None:
-    """One table of measures per basic goal: status, suggested grade with its reason, and trend."""
+    """One table of measures per basic goal: status, the three grades side by side (suggested with its reason, the
+    department's self-assessment, the decided grade with its reason), the department's comment, and trend."""
     lang = c.lang
     for goal in goals:
         block = view.filter(pl.col(names.goal) == goal)
@@ -139,9 +141,16 @@ def _goal_tables(c: PageContext, view: pl.DataFrame, goals: list[str], names: _N
             pl.col("owner_departments_ja").alias(c.t("filter_department")),
             pl.col("status_key").map_elements(lambda s: status_label(s, lang, with_icon=True),
                                               return_dtype=pl.String).alias(c.t("status")),
-            pl.col("suggested_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
+            pl.col("computed_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
             .alias(c.t("suggested_grade")),
             pl.col(names.reason).fill_null("").alias(c.t("grade_reason")),
+            pl.col("self_assessed_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
+            .fill_null("—").alias(c.t("self_assessed_grade")),
+            pl.when(pl.col("decided_grade").is_null()).then(pl.lit("—"))
+            .otherwise(pl.col("decided_grade").map_elements(lambda g: grade_label(g, lang), return_dtype=pl.String)
+                       + pl.lit("：") + pl.col("decided_reason_ja").fill_null(""))
+            .alias(c.t("decided_grade")),
+            pl.col("department_remark_ja").fill_null("").alias(c.t("department_comment")),
             pl.col("trend").map_elements(_trend_text, return_dtype=pl.String).alias(c.t("trend")),
         )
         st.table(table.to_pandas(), hide_index=True)  # wraps long names: nothing is clipped

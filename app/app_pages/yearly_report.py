@@ -35,7 +35,7 @@ def render() -> None:
     cols[0].metric(c.t("measures"), c.t("count_measures", n=measures))
     for col, row in zip(cols[1:], counts.to_dicts()):
         col.metric(f"{c.t('suggested_grade')} {grade_label(row['suggested_grade'], c.lang)}", row["len"])
-    names = report.COLUMNS_EN if c.lang == "en" else report.COLUMNS_JA
+    names = (report.COLUMNS_EN if c.lang == "en" else report.COLUMNS_JA) | {"decided_reason_ja": c.t("decided_reason")}
     shown = frame.with_columns(
         (pl.col("achievement_rate") * 100).round(1),
         pl.col("progress_status").map_elements(lambda s: status_label(s, c.lang), return_dtype=pl.String),
