@@ -23,7 +23,7 @@ from warehouse.products.report import report_workbook_bytes
 INDICATORS = [(1, "M01-1"), (2, "M02-1"), (2, "M02-2"), (3, "M03-1")]
 
 
-def blank_workbook(path: Path, fiscal_year: int = 2020) -> Path:
+def blank_workbook(path: Path, fiscal_year: int = 2020, lang: str = "ja") -> Path:
     """The 取り組み状況 workbook as `warehouse report` writes it (for three measures), nothing filled in yet."""
     keys = [key for key, _, _ in REPORT_COLUMNS] + ["decided_reason_ja"]
     rows = [{key: None for key in keys} | {"measure_id": measure, "indicator_id": indicator,
@@ -31,7 +31,7 @@ def blank_workbook(path: Path, fiscal_year: int = 2020) -> Path:
             for measure, indicator in INDICATORS]
     frame = pl.DataFrame(rows, schema={key: pl.Int64 if key == "measure_id" else pl.String for key in keys})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(report_workbook_bytes(frame, fiscal_year))
+    path.write_bytes(report_workbook_bytes(frame, fiscal_year, lang))
     return path
 
 
@@ -97,6 +97,16 @@ def test_filled_workbook_loads_one_row_per_measure_with_an_entry(settings) -> No
     assert set(frame["source_file_name"]) == {path.name}
     assert frame["source_row_number"].to_list() == [M1 - 4, M3 - 4]
     assert set(frame["fiscal_month"]) == {"2020-04"}
+
+
+def test_the_english_workbook_of_the_app_loads_too(settings) -> None:
+    path = blank_workbook(settings.landing_dir / "evaluations" / "progress_FY2020_en.xlsx", lang="en")
+    assert openpyxl.load_workbook(path)[SHEET]["A3"].value == "Fiscal year"
+    outcome = ingest_file(settings, fill(path, {(M2, "自己評価"): "C"}, {(D3, "決定評価"): "A", (D3, "決定の理由"): "ok"}),
+                          "evaluations", "t1")
+    assert outcome.status == "loaded", outcome.message
+    assert read_lake(settings).sort("measure_id").select("measure_id", "self_assessed_grade", "decided_grade").rows() \
+        == [(2, "C", None), (3, None, "A")]
 
 
 def test_a_later_workbook_for_the_year_replaces_the_earlier(settings) -> None:
