@@ -12,6 +12,7 @@ import pytest
 from demo_data import write_sample_extracts
 from demo_data.facilities import PUBLIC_MASTER_NAME, SCHOOL_MASTER_NAME
 from tests.conftest import run_warehouse
+from tests.ingest.test_evaluations import M1, blank_workbook, fill
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +23,18 @@ KIND_MARTS = {
     "gis": ["mart_gis_usage_monthly"],
     "energy": ["mart_facility_energy_monthly"],
     "indicator_reports": ["fct_indicator_reports"],
+    "evaluations": ["fct_measure_evaluations"],
 }
 SOURCE_MARTS = [mart for marts in KIND_MARTS.values() for mart in marts]
 
 
 @pytest.fixture(scope="module")
 def landing_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One small fiscal year (FY2020) of every kind's sample landing files, written once for the module."""
+    """One small fiscal year (FY2020) of every kind's sample landing files, written once for the module, and the
+    FY2020 取り組み状況 workbook returned with one self-assessment."""
     landing = tmp_path_factory.mktemp("samples") / "landing"
     write_sample_extracts(landing, "2020-04", "2021-03", facilities=6, interval_facilities=1, interval_months=1)
+    fill(blank_workbook(landing / "evaluations" / "torikumi_jokyo_FY2020.xlsx"), {(M1, "自己評価"): "A"})
     return landing
 
 
