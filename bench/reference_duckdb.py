@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 SCRIPT = Path(__file__).with_name("reference_duckdb.sql")
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"  # the ward calendar (business days)
 MARTS = ("certificate_channel_shift", "web_access_monthly", "web_requests_daily", "gis_usage_monthly",
          "facility_energy_monthly")
 
@@ -62,8 +63,9 @@ def run(landing: Path, out_dir: Path, threads: int | None = None) -> dict[str, o
     converted = prepare(landing, utf8_dir)
     prepared = time.perf_counter()
     sql = (SCRIPT.read_text(encoding="utf-8").replace("{landing_dir}", landing.as_posix())
-           .replace("{utf8_dir}", utf8_dir.as_posix()))
+           .replace("{utf8_dir}", utf8_dir.as_posix()).replace("{seeds_dir}", SEEDS_DIR.as_posix()))
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     if threads:
         con.execute(f"set threads = {int(threads)}")
     con.execute(sql)

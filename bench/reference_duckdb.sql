@@ -1,6 +1,7 @@
 -- Hand-written DuckDB script: the app marts straight from the landing files (the practical limit).
 -- {utf8_dir} holds the CP932 certificate CSVs converted to UTF-8 and the .xlsx sheets saved as CSV
 -- (DuckDB reads neither CP932 nor .xlsx offline); every other file is read where the department left it.
+-- {seeds_dir} is the project's seeds/ (the ward calendar: business days).
 
 create temp table channels (channel_code varchar, channel_name_ja varchar, channel_sort_order integer);
 insert into channels values ('counter', '窓口', 1), ('kiosk', '自動交付機', 2),
@@ -102,9 +103,14 @@ from read_csv('{landing_dir}/gis/*.csv', header = true, auto_detect = false,
 
 create temp table ref_gis_usage_monthly as
 with business_days as (
-    select cast(date_trunc('month', event_date) as date) as fiscal_month_start_date,
-           count(distinct event_date) as business_days
-    from gis_rows group by all
+    -- the ward's 開庁日 from the calendar seed, whether or not anyone used the GIS that day
+    select cast(date_trunc('month', calendar_date) as date) as fiscal_month_start_date,
+           count(*) filter (where is_business_day) as business_days
+    from read_csv('{seeds_dir}/calendar_dates.csv', header = true, auto_detect = false,
+        columns = {'calendar_date': 'date', 'fiscal_year': 'integer', 'day_of_week': 'integer', 'is_weekend': 'boolean',
+                   'is_national_holiday': 'boolean', 'holiday_name_ja': 'varchar', 'is_new_year_closure': 'boolean',
+                   'is_business_day': 'boolean'})
+    group by all
 ),
 department_months as (
     select

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+CALENDAR = Path(__file__).resolve().parents[1] / "seeds" / "calendar_dates.csv"  # the ward's 開庁日
 CHANNELS = {"窓口": "counter", "自動交付機": "kiosk", "コンビニ交付": "convenience_store", "郵送": "post", "オンライン": "online"}
 FULLWIDTH = str.maketrans("０１２３４５６７８９，．", "0123456789,.")
 WAREKI = re.compile(r"^(平成|令和|H|R)(元|\d+)[年.](\d+)[月.](\d+)")
@@ -113,7 +114,9 @@ def gis(landing: Path) -> pd.DataFrame:
     rows = pd.concat([pd.read_csv(p) for p in sorted((landing / "gis").glob("*.csv"))], ignore_index=True)
     rows["event_date"] = pd.to_datetime(rows["日時"]).dt.normalize()
     rows["fiscal_month_start_date"] = rows["event_date"].dt.to_period("M").dt.to_timestamp()
-    days = rows.groupby("fiscal_month_start_date")["event_date"].nunique().rename("business_days")
+    calendar = pd.read_csv(CALENDAR, parse_dates=["calendar_date"])
+    calendar["fiscal_month_start_date"] = calendar["calendar_date"].dt.to_period("M").dt.to_timestamp()
+    days = calendar.groupby("fiscal_month_start_date")["is_business_day"].sum().rename("business_days")
     grouped = rows.groupby(["fiscal_month_start_date", "所属"])
     usage = pd.DataFrame({
         "login_count": grouped["操作"].agg(lambda s: int((s == "ログイン").sum())),

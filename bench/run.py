@@ -43,7 +43,7 @@ class Profile:
 
 
 PROFILES = {
-    "small": Profile("small", years=2, facilities=4, log_lines_per_year=20_000, repeats=1, incremental_repeats=1,
+    "small": Profile("small", years=2, facilities=4, log_lines_per_year=5_000, repeats=1, incremental_repeats=1,
                      big_file_mb=20, render_repeats=1, query_repeats=10),
     "full": Profile("full", years=10, facilities=300, log_lines_per_year=2_500_000, repeats=2, incremental_repeats=3,
                     big_file_mb=1000, render_repeats=3, query_repeats=30),
