@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.formatting import format_number
+from ingest.registry import CONTRACTS
 from tests.app.conftest import APP, PAGES, warehouse_value
 
 EXPECTED_TITLES_JA = {"overview": "計画の概要", "indicator": "指標の詳細", "certificates": "証明書交付",
@@ -191,7 +192,7 @@ def test_catalog_lists_datasets_runs_quality_and_freshness(app_env: Path) -> Non
     checks = warehouse_value(app_env, "select count(*) from meta.quality_results")
     assert metrics(at)["品質チェックの結果"] == f"{checks} / {checks}"
     freshness = frames[-1]
-    assert "files_quarantined_open" in freshness.columns and len(freshness) == 8
+    assert "files_quarantined_open" in freshness.columns and len(freshness) == len(CONTRACTS)  # one row per lake table
 
 
 def test_previous_plan_reproduces_table1(app_env: Path) -> None:
