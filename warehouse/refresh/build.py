@@ -1,13 +1,17 @@
-"""Step 6, build: `dbt build` into the build file (setting aside new files that make a rule fail), then the
-data catalog (`dbt docs generate`)."""
+"""Step 6, build: one in-process `dbt build` into the build file (setting aside new files that make a rule
+fail), then the data catalog: `dbt docs generate` when models, seeds or macros changed since the published
+version, else the published docs."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from warehouse import attribution
+from warehouse.platform import database
 from warehouse.platform.faults import kill_point
+from warehouse.platform.settings import Settings
 from warehouse.refresh.dbt_runner import run_dbt
 from warehouse.refresh.errors import DbtFailed
 from warehouse.refresh.set_aside import set_aside_culprits
@@ -16,6 +20,7 @@ if TYPE_CHECKING:
     from warehouse.refresh.run import Refresh
 
 DOCS_FILES = ("catalog.json", "manifest.json", "index.html", "run_results.json")
+DBT_CODE_RECORD = "dbt_code.json"  # in a release's docs/: the dbt code fingerprint the release was built from
 
 
 def build(run: Refresh, build_path: Path, status: dict[str, dict[str, object]]) -> None:
@@ -32,10 +37,15 @@ def build(run: Refresh, build_path: Path, status: dict[str, dict[str, object]]) 
             "kept but not counted in the fiscal year in progress; check WAREHOUSE_AS_OF_DATE")
 
 
+def build_arguments(run: Refresh) -> list[str]:
+    """`dbt build`; with --full-rebuild the incremental facts are rebuilt from every month too."""
+    return ["build", "--full-refresh"] if run.full_rebuild else ["build"]
+
+
 def build_setting_aside_failing_files(run: Refresh, build_path: Path) -> None:
     """dbt build; if a rule fails, set aside the file versions that make it fail and build again."""
     try:
-        run_dbt(run.settings, build_path, ["build"], run.as_of, run.log)
+        run_dbt(run.settings, build_path, build_arguments(run), run.as_of, run.log)
         return
     except DbtFailed as failure:
         first = failure
@@ -58,8 +68,16 @@ def build_setting_aside_failing_files(run: Refresh, build_path: Path) -> None:
 
 
 def generate_docs(run: Refresh, build_path: Path) -> Path:
-    """The docs step: dbt docs of the build file, copied to build/<run_id>.docs (published with it)."""
+    """The docs step: dbt docs of the build file in build/<run_id>.docs (published with it); the published
+    docs when they were generated from the same models, seeds and macros."""
     docs_out = run.settings.build_dir / f"{run.record.run_id}.docs"
+    shutil.rmtree(docs_out, ignore_errors=True)
+    published_docs = published_docs_dir(run.settings)
+    if (not run.full_rebuild and published_docs is not None
+            and published_dbt_code_fingerprint(run.settings) == run.dbt_code_fingerprint):
+        with run.step("dbt_docs", "the published data catalog (models, seeds and macros unchanged)"):
+            shutil.copytree(published_docs, docs_out)
+        return docs_out
     with run.step("dbt_docs", "dbt docs generate (the data catalog)"):
         run_dbt(run.settings, build_path, ["docs", "generate", "--no-compile"], run.as_of, run.log)
         docs_out.mkdir(parents=True, exist_ok=True)
@@ -67,4 +85,26 @@ def generate_docs(run: Refresh, build_path: Path) -> Path:
             source = run.settings.dbt_dir / "target" / name
             if source.exists():
                 shutil.copy2(source, docs_out / name)
+        (docs_out / DBT_CODE_RECORD).write_text(json.dumps({"fingerprint": run.dbt_code_fingerprint}),
+                                                 encoding="utf-8")
     return docs_out
+
+
+def published_docs_dir(settings: Settings) -> Path | None:
+    """The served release's docs/, if it has a catalog."""
+    folder = database.current_release(settings)
+    if folder is None or not (folder / "docs" / "catalog.json").exists():
+        return None
+    return folder / "docs"
+
+
+def published_dbt_code_fingerprint(settings: Settings) -> str | None:
+    """The dbt code fingerprint the served release was built from (None: not recorded, e.g. an older release
+    or one served again from a kept copy without its docs)."""
+    folder = database.current_release(settings)
+    if folder is None:
+        return None
+    try:
+        return json.loads((folder / "docs" / DBT_CODE_RECORD).read_text(encoding="utf-8"))["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -1,10 +1,15 @@
-"""The one way this project runs dbt: the refresh's build and docs steps and tests/models/dbt_harness.py."""
+"""How this project runs dbt: in the refresh's own process (`run_dbt`, dbt's dbtRunner: no second Python start,
+no second import of dbt), or as a child process with a timeout (`invoke_dbt`, tests/models/dbt_harness.py).
+Both take the same arguments and environment."""
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -27,36 +32,70 @@ def invoke_dbt(args: list[str], *, build_path: Path, project_dir: Path, work_dir
                threads: int | None = None, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     """One dbt command against build_path (the profile reads WAREHOUSE_BUILD_PATH); target/ and logs/ go
     under work_dir. Returns the finished process; the caller decides what a failure means."""
-    command = [
-        dbt_executable(), *args,
+    command = [dbt_executable(), *dbt_arguments(args, project_dir=project_dir, work_dir=work_dir, dbt_vars=dbt_vars)]
+    env = {**os.environ, **dbt_environment(build_path, threads)}
+    return subprocess.run(command, check=False, env=env, capture_output=True, text=True, cwd=project_dir,
+                          timeout=timeout)
+
+
+def dbt_arguments(args: list[str], *, project_dir: Path, work_dir: Path, dbt_vars: dict[str, object]) -> list[str]:
+    return [
+        *args,
         "--project-dir", str(project_dir),
         "--profiles-dir", str(PROJECT_ROOT),
         "--target-path", str(work_dir / "target"),
         "--log-path", str(work_dir / "logs"),
         "--vars", json.dumps(dbt_vars),
     ]
-    env = {
-        **os.environ,
-        "WAREHOUSE_BUILD_PATH": str(build_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
+
+
+def dbt_environment(build_path: Path, threads: int | None) -> dict[str, str]:
+    """What profiles.yml reads (the build file, threads), and no telemetry."""
+    env = {"WAREHOUSE_BUILD_PATH": str(build_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     if threads is not None:
         env["WAREHOUSE_DBT_THREADS"] = str(threads)
-    return subprocess.run(command, check=False, env=env, capture_output=True, text=True, cwd=project_dir,
-                          timeout=timeout)
+    return env
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """os.environ with `values` set while dbt runs in this process, then as it was."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, log) -> None:
-    """Run one dbt command of the refresh against the build file; raise DbtFailed naming the failing nodes."""
+    """Run one dbt command of the refresh in this process against the build file; raise DbtFailed naming the
+    failing nodes. dbt's console output goes to the run's log, not to the terminal (the CLI prints one line per
+    step, and `--json` prints one document)."""
+    root_handlers = logging.root.handlers[:]  # importing dbt adds a stderr handler that would print others' INFO
+    from dbt.cli.main import dbtRunner  # dbt takes ~2 s to import: only when a refresh builds
+
     log.info("dbt %s", " ".join(args))
-    completed = invoke_dbt(args, build_path=build_path, project_dir=settings.dbt_project_dir,
-                           work_dir=settings.dbt_dir, dbt_vars=dbt_vars(settings, as_of),
-                           threads=settings.refresh.dbt_threads)
-    log.info("dbt output:\n%s", completed.stdout[-20000:])
-    if completed.returncode != 0:
+    lines: list[str] = []
+
+    def collect(event) -> None:
+        if event.info.level in {"info", "warn", "error"} and event.info.msg:
+            lines.append(str(event.info.msg))
+
+    arguments = [*dbt_arguments(args, project_dir=settings.dbt_project_dir, work_dir=settings.dbt_dir,
+                                dbt_vars=dbt_vars(settings, as_of)), "--log-level", "none"]
+    with _environment(dbt_environment(build_path, settings.refresh.dbt_threads)):
+        result = dbtRunner(callbacks=[collect]).invoke(arguments)
+    logging.root.handlers[:] = root_handlers
+    output = "\n".join(lines)
+    log.info("dbt output:\n%s", output[-20000:])
+    if not result.success:
         failures = dbt_failures(settings.dbt_dir / "target")
-        raise DbtFailed(f"dbt {args[0]}", _dbt_failure_summary(failures, completed), failures)
+        raise DbtFailed(f"dbt {args[0]}", _dbt_failure_summary(failures, output, result.exception), failures)
 
 
 def dbt_failures(target: Path) -> list[tuple[str, str, str]]:
@@ -74,9 +113,11 @@ def dbt_failures(target: Path) -> list[tuple[str, str, str]]:
     return failing
 
 
-def _dbt_failure_summary(failing: list[tuple[str, str, str]], completed: subprocess.CompletedProcess[str]) -> str:
+def _dbt_failure_summary(failing: list[tuple[str, str, str]], output: str, exception: BaseException | None) -> str:
     if failing:
         shown = [f"{uid} ({status}): {message}" for uid, status, message in failing[:5]]
         return "; ".join(shown) + (f" (and {len(failing) - 5} more)" if len(failing) > 5 else "")
-    tail = [line for line in completed.stdout.splitlines() if "rror" in line][-3:]
-    return " | ".join(tail) or f"dbt exited with code {completed.returncode}"
+    tail = [line for line in output.splitlines() if "rror" in line][-3:]
+    if exception is not None:
+        tail.append(f"{type(exception).__name__}: {str(exception).strip()[:300]}")
+    return " | ".join(tail) or "dbt failed without naming a node"

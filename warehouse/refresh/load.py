@@ -1,29 +1,126 @@
-"""Step 5, load: copy the live lake files into schema raw of a new build file (with what each source holds)."""
+"""Step 5, load: the live lake files into schema raw of a new build file (with what each source holds).
+
+A month's refresh starts from a copy of the published file and replaces only the fiscal-month partitions whose
+live file versions changed; the large facts are dbt incremental models that rebuild those months
+(`raw.changed_fiscal_months`). Whatever that cannot cover starts from an empty file and loads every live file:
+no published file, changed models/seeds/macros, a file version removed or set aside, a repaired lake,
+`--full-rebuild`. The step's one line says which it did and why."""
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import yaml
 
 from warehouse.closing import load_closed_year_figures
 from warehouse.platform import database
 from warehouse.platform.faults import kill_point
 from warehouse.platform.settings import Settings
+from warehouse.refresh.build import published_dbt_code_fingerprint
 
 if TYPE_CHECKING:
     from warehouse.refresh.run import Refresh
 
 
+@dataclass
+class LoadPlan:
+    """How the load step fills the build file: incremental (the published file, `months` replaced) or full."""
+
+    incremental: bool
+    reason: str
+    months: dict[str, list[str]] = field(default_factory=dict)  # lake table → fiscal months to replace
+
+    def describe(self) -> str:
+        if not self.incremental:
+            return f"full load of the lake into a new build file ({self.reason})"
+        changed = sum(len(months) for months in self.months.values())
+        tables = ", ".join(f"{table} {len(months)}" for table, months in sorted(self.months.items()))
+        return (f"incremental: a copy of the published file with {changed} changed fiscal-month partition(s) "
+                f"replaced ({tables or 'none'})")
+
+
 def load_lake(run: Refresh, build_path: Path) -> dict[str, dict[str, object]]:
-    """The load step: a fresh build file holding the lake; lake table → files, rows, data through."""
-    with run.step("load_raw", "copying the lake into a new build file"):
-        if build_path.exists():
-            build_path.unlink()
-        status = run.load_raw(build_path)
+    """The load step: the build file holding the lake; lake table → files, rows, data through."""
+    plan = plan_load(run)
+    with run.step("load_raw", plan.describe()):
+        run.log.info("load: %s", plan.describe())
+        status = None
+        if plan.incremental:
+            try:
+                status = load_changed_months(run.settings, build_path, plan.months,
+                                             open_quarantine_by_table(run.settings))
+            except duckdb.Error as exc:  # e.g. a new file's columns do not fit the published table
+                plan = LoadPlan(False, f"the incremental load failed ({type(exc).__name__}: {str(exc)[:200]})")
+                run.log.warning("load: %s", plan.describe())
+                run.progress("load_raw", plan.describe())
+        if status is None:
+            status = run.load_raw(build_path)
+        run.load_plan = plan
     kill_point("refresh.after_load_raw")
     return status
+
+
+def plan_load(run: Refresh) -> LoadPlan:
+    """Incremental when the published file is a sound base for this build; else full, with the reason."""
+    settings = run.settings
+    if run.full_rebuild:
+        return LoadPlan(False, "--full-rebuild")
+    if database.current_version(settings) is None:
+        return LoadPlan(False, "no published warehouse yet")
+    if published_dbt_code_fingerprint(settings) != run.dbt_code_fingerprint:
+        return LoadPlan(False, "models, seeds or macros changed since the published version")
+    lake_check = run.record.lake or {}
+    if lake_check.get("repaired") or lake_check.get("set_aside"):
+        return LoadPlan(False, "verify repaired the lake or set a file aside")
+    published = published_partitions(settings)
+    if published is None:
+        return LoadPlan(False, "the published file's raw tables cannot be read")
+    from ingest.common import lake  # ingest pulls in polars: only when a refresh runs
+
+    rows = lake.read_manifest(settings.lake_dir)
+    not_live = {row["sha256"] for row in rows if row.get("status", "live") != "live"}
+    live: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        if row["sha256"] in not_live:
+            continue
+        for part in row["parts"]:
+            if part.get("live"):
+                live.setdefault(part["table"], {}).setdefault(part["fiscal_month"], set()).add(row["sha256"])
+    months: dict[str, list[str]] = {}
+    for table in raw_source_columns(settings):
+        if table not in published:
+            return LoadPlan(False, f"the published file has no raw.{table}")
+        before, now = published[table], live.get(table, {})
+        if any(shas & not_live for shas in before.values()):
+            return LoadPlan(False, f"a file version of {table} was removed or set aside since the published version")
+        for month in sorted(set(before) | set(now)):
+            if before.get(month, set()) == now.get(month, set()):
+                continue
+            if not now.get(month):
+                return LoadPlan(False, f"{table} {month} no longer has a live file")
+            months.setdefault(table, []).append(month)
+    return LoadPlan(True, "the published file is the base", months)
+
+
+def published_partitions(settings: Settings) -> dict[str, dict[str, set[str]]] | None:
+    """Lake table → fiscal month → file versions whose rows the published file's raw table holds."""
+    partitions: dict[str, dict[str, set[str]]] = {}
+    try:
+        with database.connect_read_only(settings.published_path) as con:
+            present = {row[0] for row in con.sql(
+                "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+            for table in sorted(set(raw_source_columns(settings)) & present):
+                months = partitions.setdefault(table, {})
+                for month, sha in con.sql(
+                        f'select distinct fiscal_month, source_file_sha256 from raw."{table}"').fetchall():
+                    months.setdefault(month, set()).add(sha)
+    except duckdb.Error:
+        return None
+    return partitions
 
 
 def raw_source_columns(settings: Settings) -> dict[str, list[tuple[str, str]]]:
@@ -73,11 +170,11 @@ def live_files_by_table(settings: Settings, exclude: set[str] = frozenset()) -> 
 
 def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, int],
              exclude: set[str] = frozenset()) -> dict[str, dict[str, object]]:
-    """Copy every live lake file (less `exclude`d versions) into schema raw of the build file; write
-    raw.source_load_status."""
-    from ingest.registry import data_through_sql
-
-    status: dict[str, dict[str, object]] = {}
+    """A new build file with every live lake file (less `exclude`d versions) in schema raw; write
+    raw.source_load_status. Any earlier build file at build_path is replaced (its incremental facts would
+    not match the lake loaded now)."""
+    for leftover in (build_path, Path(f"{build_path}.wal")):
+        leftover.unlink(missing_ok=True)
     live = live_files_by_table(settings, exclude)
     with database.connect_build(build_path) as con:
         con.execute("create schema if not exists raw")
@@ -93,27 +190,68 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                 declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
                 column_sql = ", ".join(f'"{name}" {dtype}' for name, dtype in [*declared, ("fiscal_month", "varchar")])
                 con.execute(f"create or replace table raw.{table} ({column_sql})")
-            rows, loaded_at, data_through = con.sql(
-                f"select count(*), max(loaded_at), {data_through_sql(table)} from raw.{table}"
-            ).fetchall()[0]
-            status[table] = {
-                "files_loaded": len(files),
-                "rows_loaded": rows,
-                "last_loaded_at": loaded_at,
-                "data_through_date": data_through,
-            }
-        load_open_data_items(con)
-        load_closed_year_figures(con, settings.home)
-        con.execute(
-            "create or replace table raw.source_load_status (source_table varchar, files_loaded bigint, "
-            "rows_loaded bigint, last_loaded_at timestamp, data_through_date date, files_quarantined_open bigint)"
-        )
-        for table, values in status.items():
+        every_month = {table: [row[0] for row in con.sql(
+            f"select distinct fiscal_month from raw.{table} order by 1").fetchall()]
+            for table in raw_source_columns(settings)}
+        return _write_load_status(con, settings, live, every_month, quarantined_open)
+
+
+def load_changed_months(settings: Settings, build_path: Path, months: dict[str, list[str]],
+                        quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
+    """A copy of the published file as the build file, with the raw rows of `months` (lake table → fiscal
+    months) replaced by those of the live files; write raw.source_load_status."""
+    for leftover in (build_path, Path(f"{build_path}.wal")):
+        leftover.unlink(missing_ok=True)
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.published_path, build_path)
+    live = live_files_by_table(settings)
+    with database.connect_build(build_path) as con:
+        for table, table_months in months.items():
+            files = [path for path in live.get(table, []) if path.parent.name.removeprefix("fiscal_month=")
+                     in set(table_months)]
+            con.execute(f"delete from raw.{table} where fiscal_month in (select unnest(?))", [table_months])
             con.execute(
-                "insert into raw.source_load_status values (?, ?, ?, ?, ?, ?)",
-                [table, values["files_loaded"], values["rows_loaded"], values["last_loaded_at"],
-                 values["data_through_date"], quarantined_open.get(table, 0)],
+                f"insert into raw.{table} by name "
+                "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
+                [[database.file_pattern(path) for path in files]],
             )
+        return _write_load_status(con, settings, live, months, quarantined_open)
+
+
+def _write_load_status(con, settings: Settings, live: dict[str, list[Path]], changed: dict[str, list[str]],
+                       quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
+    """raw.source_load_status, raw.changed_fiscal_months (what the incremental facts rebuild),
+    raw.open_data_items and raw.closed_year_indicator_figures; returns lake table → files, rows, data through."""
+    from ingest.registry import data_through_sql
+
+    status: dict[str, dict[str, object]] = {}
+    for table in raw_source_columns(settings):
+        rows, loaded_at, data_through = con.sql(
+            f"select count(*), max(loaded_at), {data_through_sql(table)} from raw.{table}"
+        ).fetchall()[0]
+        status[table] = {
+            "files_loaded": len(live.get(table, [])),
+            "rows_loaded": rows,
+            "last_loaded_at": loaded_at,
+            "data_through_date": data_through,
+        }
+    load_open_data_items(con)
+    load_closed_year_figures(con, settings.home)
+    con.execute("create or replace table raw.changed_fiscal_months (source_table varchar, fiscal_month varchar)")
+    for table, months in changed.items():
+        if months:
+            con.executemany("insert into raw.changed_fiscal_months values (?, ?)",
+                            [[table, month] for month in months])
+    con.execute(
+        "create or replace table raw.source_load_status (source_table varchar, files_loaded bigint, "
+        "rows_loaded bigint, last_loaded_at timestamp, data_through_date date, files_quarantined_open bigint)"
+    )
+    for table, values in status.items():
+        con.execute(
+            "insert into raw.source_load_status values (?, ?, ?, ?, ?, ?)",
+            [table, values["files_loaded"], values["rows_loaded"], values["last_loaded_at"],
+             values["data_through_date"], quarantined_open.get(table, 0)],
+        )
     return status
 
 

@@ -17,11 +17,15 @@ if TYPE_CHECKING:
 # What makes two builds identical besides the lake: the code that turns lake into marts.
 CODE_PATHS = ("models", "seeds", "macros", "tests/dbt", "dbt_project.yml", "expectations",
               "warehouse/products/open_data.toml")
+# What dbt builds the warehouse and its docs from: when it changed since the published version, the build
+# starts from an empty file and the docs are generated again (build.py, load.py).
+DBT_CODE_PATHS = ("models", "seeds", "macros", "dbt_project.yml")
 
 
 def needs_build(run: Refresh) -> bool:
     """Record the new version's fingerprint; False when the published version already has it."""
     with run.step("plan", "deciding whether anything changed"):
+        run.dbt_code_fingerprint = code_fingerprint(run.settings, DBT_CODE_PATHS)
         run.record.fingerprint = hashlib.sha256(
             f"{lake_fingerprint(run.settings)}|{code_fingerprint(run.settings)}|{run.as_of}|"
             f"{sorted(open_quarantine_by_table(run.settings).items())}|{closed_years_fingerprint(run.settings.home)}"
@@ -31,9 +35,9 @@ def needs_build(run: Refresh) -> bool:
                 or not database.release_is_whole(run.settings))  # e.g. served again from a kept copy
 
 
-def code_fingerprint(settings: Settings) -> str:
+def code_fingerprint(settings: Settings, paths: tuple[str, ...] = CODE_PATHS) -> str:
     digest = hashlib.sha256()
-    for name in CODE_PATHS:
+    for name in paths:
         base = settings.dbt_project_dir / name
         files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
         for path in files:
@@ -64,5 +68,3 @@ def published_fingerprint(settings: Settings) -> str | None:
     except duckdb.Error:  # an older or foreign file: rebuild
         return None
     return row[0][0] if row else None
-
-

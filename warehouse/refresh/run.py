@@ -50,6 +50,8 @@ class Refresh:
         self.record = ledger.RunRecord(run_id=ledger.new_run_id(), kind=kind, started_at=ledger.utc_now(),
                                        as_of_date=self.as_of.isoformat())
         self.full_rebuild = full_rebuild
+        self.dbt_code_fingerprint = ""  # set by the plan step: models, seeds, macros, dbt_project.yml
+        self.load_plan = None  # set by the load step: incremental or full, and why
         self.set_aside: list[dict[str, str]] = []
         self.warnings: list[str] = []
         self.log = ledger.run_logger(settings, self.record.run_id)

@@ -1,8 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='fiscal_month_start_date') }}
+-- depends_on: {{ source('load', 'changed_fiscal_months') }}
+
 with
 
 issuances as (
 
     select * from {{ ref('stg_certificates__issuances') }}
+    {% if is_incremental() %}
+    where {{ month_start_of('issued_date') }} in ({{ changed_fiscal_month_starts(['certificate_issuances']) }})
+    {% endif %}
 
 ),
 

@@ -1,8 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='fiscal_month_start_date') }}
+-- depends_on: {{ source('load', 'changed_fiscal_months') }}
+
 with
 
 daily_issuances as (
 
     select * from {{ ref('fct_certificate_issuance_daily') }}
+    {% if is_incremental() %}
+    where fiscal_month_start_date in ({{ changed_fiscal_month_starts(['certificate_issuances']) }})
+    {% endif %}
 
 ),
 

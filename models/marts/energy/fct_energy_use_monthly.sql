@@ -1,8 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='fiscal_month_start_date') }}
+-- depends_on: {{ source('load', 'changed_fiscal_months') }}
+
 with
 
 monthly_use as (
 
     select * from {{ ref('int_energy_readings_unioned_to_months') }}
+    {% if is_incremental() %}
+    where reading_month_start_date in ({{ changed_fiscal_month_starts(['energy_readings_monthly', 'energy_readings_interval']) }})
+    {% endif %}
 
 ),
 

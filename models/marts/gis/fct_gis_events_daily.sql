@@ -1,8 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='fiscal_month_start_date') }}
+-- depends_on: {{ source('load', 'changed_fiscal_months') }}
+
 with
 
 events as (
 
     select * from {{ ref('stg_gis__events') }}
+    {% if is_incremental() %}
+    where {{ month_start_of('event_date') }} in ({{ changed_fiscal_month_starts(['gis_events']) }})
+    {% endif %}
 
 ),
 

@@ -1,8 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='fiscal_month_start_date') }}
+-- depends_on: {{ source('load', 'changed_fiscal_months') }}
+
 with
 
 page_views as (
 
     select * from {{ ref('stg_web__page_views_daily') }}
+    {% if is_incremental() %}
+    where {{ month_start_of('access_date') }} in ({{ changed_fiscal_month_starts(['web_page_views_daily']) }})
+    {% endif %}
 
 ),
 

@@ -1,8 +1,14 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='fiscal_month_start_date') }}
+-- depends_on: {{ source('load', 'changed_fiscal_months') }}
+
 with
 
 requests as (
 
     select * from {{ ref('stg_web__access_log') }}
+    {% if is_incremental() %}
+    where {{ month_start_of('request_date') }} in ({{ changed_fiscal_month_starts(['web_access_log']) }})
+    {% endif %}
 
 ),
 
