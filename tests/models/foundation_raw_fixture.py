@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.closing import load_closed_year_figures
-from warehouse.refresh import load_open_data_items
+from warehouse.refresh import load_lake_file_versions, load_open_data_items
 
 LINEAGE_COLUMNS: list[tuple[str, str]] = [
     ("source_file_name", "varchar"),
@@ -450,6 +450,7 @@ def write_raw_database(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Non
         con.unregister("incoming_status")
         load_open_data_items(con)
         load_closed_year_figures(con, None)
+        load_lake_file_versions(con, None)
         con.execute("checkpoint")
     finally:
         con.close()

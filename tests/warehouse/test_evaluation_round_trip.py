@@ -6,6 +6,7 @@ landing/evaluations/ is loaded by a real `warehouse refresh`; the comments and t
 marts, on the overview and yearly report pages (AppTest), and written back into the next copy of the workbook."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -85,16 +86,20 @@ def cycled_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_marts_carry_comments_and_all_three_grades_with_the_workbook(cycled_home: Path) -> None:
     rows = read(cycled_home, "select measure_id, computed_grade, self_assessed_grade, department_remark_ja, "
                              "next_year_plan_ja, decided_grade, decided_reason_ja, suggested_grade, decision_source, "
-                             "source_file_name from main.mart_plan_measure_status where fiscal_year = 2020 "
+                             "source_file_name, evaluation_run_id from main.mart_plan_measure_status "
+                             "where fiscal_year = 2020 "
                              "and (self_assessed_grade is not null or decided_grade is not null) order by 1")
+    refreshes = [json.loads(line) for line in (cycled_home / "runs" / "ledger.jsonl").read_text().splitlines()]
+    loading_run = [record["run_id"] for record in refreshes if record.get("kind") == "refresh"][-1]
     assert [row[0] for row in rows] == sorted(ENTRIES)
-    for measure, computed, grade, comment, plan, decided, reason, suggested, source, file_name in rows:
+    for measure, computed, grade, comment, plan, decided, reason, suggested, source, file_name, run_id in rows:
         assert (grade, comment, plan) == ENTRIES[measure]
         assert computed == "not_evaluable"  # the rules' grade: this home has no data
         assert (decided, reason) == ((DECISIONS[measure][0], STORED_REASON) if measure in DECISIONS else (None, None))
         assert suggested == (decided or computed)  # a decision is the grade that stands
         assert source == ("workbook" if decided else None)
         assert file_name == "torikumi_jokyo_FY2020_記入済.xlsx"
+        assert run_id == loading_run  # the second refresh, which read the returned workbook
     # every measure still appears, with or without an evaluation; nothing leaks into other years
     assert read(cycled_home, "select count(*) from main.mart_plan_measure_status where fiscal_year = 2020") == [(35,)]
     assert read(cycled_home, "select count(*) from main.fct_measure_evaluations") == [(3,)]

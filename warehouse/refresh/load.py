@@ -221,7 +221,7 @@ def load_changed_months(settings: Settings, build_path: Path, months: dict[str, 
 def _write_load_status(con, settings: Settings, live: dict[str, list[Path]], changed: dict[str, list[str]],
                        quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
     """raw.source_load_status, raw.changed_fiscal_months (what the incremental facts rebuild),
-    raw.open_data_items and raw.closed_year_indicator_figures; returns lake table → files, rows, data through."""
+    raw.open_data_items, raw.closed_year_indicator_figures and raw.lake_file_versions; returns lake table → files, rows, data through."""
     from ingest.registry import data_through_sql
 
     status: dict[str, dict[str, object]] = {}
@@ -237,6 +237,7 @@ def _write_load_status(con, settings: Settings, live: dict[str, list[Path]], cha
         }
     load_open_data_items(con)
     load_closed_year_figures(con, settings.home)
+    load_lake_file_versions(con, settings.lake_dir)
     con.execute("create or replace table raw.changed_fiscal_months (source_table varchar, fiscal_month varchar)")
     for table, months in changed.items():
         if months:
@@ -253,6 +254,23 @@ def _write_load_status(con, settings: Settings, live: dict[str, list[Path]], cha
              values["data_through_date"], quarantined_open.get(table, 0)],
         )
     return status
+
+
+def load_lake_file_versions(con, lake_dir: Path | None) -> None:
+    """raw.lake_file_versions: every live file version of the manifest with the run that loaded it, so a mart
+    can name the run behind a row (lake rows carry their file's SHA-256, not the run). Empty with no lake
+    (raw tables written by a test fixture)."""
+    from ingest.common import lake
+
+    con.execute("create or replace table raw.lake_file_versions (source_file_sha256 varchar, kind varchar, "
+                "file_name varchar, loaded_at timestamp, run_id varchar)")
+    latest: dict[str, list] = {}  # one row per SHA-256: a version loaded twice counts from its latest load
+    manifest = lake.read_manifest(lake_dir) if lake_dir is not None else []
+    for row in sorted(manifest, key=lambda row: str(row.get("loaded_at"))):
+        if row.get("status", "live") == "live":
+            latest[row["sha256"]] = [row["sha256"], row["kind"], row["file_name"], row["loaded_at"], row["run_id"]]
+    if latest:
+        con.executemany("insert into raw.lake_file_versions values (?, ?, ?, ?, ?)", list(latest.values()))
 
 
 def load_open_data_items(con) -> None:

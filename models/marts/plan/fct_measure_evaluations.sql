@@ -12,6 +12,12 @@ measures as (
 
 ),
 
+file_versions as (
+
+    select * from {{ source('load', 'lake_file_versions') }}
+
+),
+
 final as (
 
     select
@@ -33,11 +39,14 @@ final as (
         evaluations.source_file_name,
         evaluations.source_file_sha256,
         evaluations.source_row_number,
-        evaluations.loaded_at
+        evaluations.loaded_at,
+        file_versions.run_id
 
     from evaluations
     inner join measures
         on evaluations.measure_id = measures.measure_id
+    left join file_versions
+        on evaluations.source_file_sha256 = file_versions.source_file_sha256
 
 )
 

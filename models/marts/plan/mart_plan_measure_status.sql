@@ -79,10 +79,11 @@ final as (
         grades.decided_reason_ja,
         grades.decision_source,
 
-        -- lineage of the evaluation: the workbook and when it was loaded
+        -- lineage of the evaluation: the workbook, when and by which run it was loaded
         evaluations.source_file_name,
         evaluations.source_file_sha256,
-        evaluations.loaded_at as evaluation_loaded_at
+        evaluations.loaded_at as evaluation_loaded_at,
+        evaluations.run_id as evaluation_run_id
     from grades
     inner join measures
         on grades.measure_id = measures.measure_id

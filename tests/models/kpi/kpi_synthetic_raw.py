@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.closing import load_closed_year_figures
-from warehouse.refresh import load_open_data_items
+from warehouse.refresh import load_lake_file_versions, load_open_data_items
 
 LINEAGE_COLUMNS = """
     source_file_name varchar,
@@ -219,6 +219,7 @@ def write_synthetic_raw(path: Path, span: SyntheticSpan = SyntheticSpan()) -> No
         )
         load_open_data_items(con)
         load_closed_year_figures(con, None)
+        load_lake_file_versions(con, None)
         con.execute("checkpoint")
     finally:
         con.close()
