@@ -94,6 +94,8 @@ def test_choosing_another_indicator_and_page_updates_the_url(page, server: str) 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="計画の概要").click()
     page.wait_for_function("() => location.pathname === '/' || location.pathname === '/overview'", timeout=60000)
     page.wait_for_function("() => new URLSearchParams(location.search).get('year') === '2019'", timeout=60000)
+    # the URL changes before the overview has drawn: wait for its year (fails after 60 s if it never shows)
+    page.get_by_test_id("stMain").get_by_text("令和元年度").first.wait_for(timeout=60000)
     assert "令和元年度" in page.inner_text("body")
 
 
