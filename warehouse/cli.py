@@ -416,19 +416,10 @@ def close_year_command(out: Output, fiscal_year: int, reopen: bool, reason: str)
     """Record that fiscal year N was reported: its figures as published now stay what the yearly report shows;
     later corrections appear beside them as 確定後の修正."""
     from warehouse.closing import CloseYearError, close_year, reopen_year
-    from warehouse.refresh import RefreshLocked, refresh_lock
 
-    settings = _settings()
-    try:
-        with refresh_lock(settings):
-            record = (reopen_year(settings, fiscal_year, reason) if reopen
-                      else close_year(settings, fiscal_year, settings.as_of_date))
-    except RefreshLocked as exc:
-        click.echo(f"warehouse: {exc}", err=True)
-        sys.exit(75)
-    except CloseYearError as exc:
-        click.echo(f"warehouse close-year: {exc}", err=True)
-        sys.exit(1)
+    record = _locked(lambda settings: reopen_year(settings, fiscal_year, reason) if reopen
+                     else close_year(settings, fiscal_year, settings.as_of_date),
+                     refused=CloseYearError, prefix="warehouse close-year")
     if reopen:
         message = (f"reopened FY{fiscal_year}; run `warehouse refresh` so the yearly report follows the lake again")
     else:
@@ -553,11 +544,13 @@ def files(ctx: click.Context, out: Output) -> None:
     Console().print(table)
 
 
-def _locked(action):
-    """Run an operator action under the refresh lock; exit 75 when a refresh holds it, 1 on FilesError."""
+def _locked(action, refused: type[Exception] | None = None, prefix: str = "warehouse"):
+    """Run an operator action under the refresh lock; exit 75 when a refresh holds it, 1 when the action refuses
+    (raises `refused`, FilesError unless told), with the refusal in one line on stderr."""
     from warehouse.files import FilesError
     from warehouse.refresh import RefreshLocked, refresh_lock
 
+    refusal = refused or FilesError
     settings = _settings()
     try:
         with refresh_lock(settings):
@@ -565,8 +558,8 @@ def _locked(action):
     except RefreshLocked as exc:
         click.echo(f"warehouse: {exc}", err=True)
         sys.exit(75)
-    except FilesError as exc:
-        click.echo(f"warehouse: {exc}", err=True)
+    except refusal as exc:
+        click.echo(f"{prefix}: {exc}", err=True)
         sys.exit(1)
 
 
