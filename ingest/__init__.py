@@ -120,7 +120,7 @@ def _prepare(settings: Any, path: Path, kind: str, update: ManifestUpdate, today
         outcome.message = _known_message(path, known)
         return outcome
     ctx = Context(path=path, sha256=sha256, kind=kind, today=today or settings.as_of_date, loaded_at=now_utc(),
-                  salt=_salt(settings), settings=settings, fast_read=fast_read, manifest=update.rows)
+                  salt=_salt(settings), settings=settings, fast_read=fast_read, manifest=update)
     return _Prepared(stat, ctx, outcome)
 
 

@@ -15,6 +15,7 @@ every file of its kind before the built-in layouts, and is used when the file's 
 """
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable
@@ -141,14 +142,22 @@ def _joined(parts: list[str], target: str) -> Callable[..., pl.DataFrame]:
     return join
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed_toml(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """A mapping file's TOML, parsed once per version of the file (a run reads it for each of thousands of files);
+    callers only read it."""
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
 def load_mapping(path: Path, kind_spec: Any, source: Path) -> tuple[Layout | None, bool]:
     """(layout, explicit) of a mapping file for a landing file: (None, False) when its match does not fit.
 
     Raises MappingError naming the file and the line to change when the mapping cannot be used."""
     where = str(path)
     try:
-        with path.open("rb") as handle:
-            spec = tomllib.load(handle)
+        stat = path.stat()
+        spec = _parsed_toml(where, stat.st_mtime_ns, stat.st_size)
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"{where}: not valid TOML ({error}); check quotes and [sections]") from error
     except OSError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -92,7 +92,8 @@ class Context:
     title_rows: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fast_read: bool = True  # False: every file through the streaming reader (the equivalence tests' reference)
-    manifest: list[dict[str, Any]] | None = None  # the run's manifest, with versions not yet written; None: lake/'s
+    manifest: ManifestUpdate | None = None  # the run's manifest, with versions not yet written; None: lake/'s
+    opened: _Opened | None = None  # a special reader's table kept by open_for_bulk, so stage_file does not read again
 
 
 @dataclass
@@ -264,7 +265,7 @@ def stage_file(
 
 def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> Staged:
     """stage_file without the safety net: open the layout, check and write each batch, then the whole-file checks."""
-    opened = _open_layout(spec, ctx)
+    opened, ctx.opened = ctx.opened or _open_layout(spec, ctx), None
     written = _Written()
     for number, frame in enumerate(_text_batches(opened.table, opened.names, chunk_rows)):
         written.rows_in += frame.height
@@ -428,7 +429,10 @@ def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | N
     except Exception:  # noqa: BLE001 — stage_file opens it again and words the refusal
         return None
     rows = opened.table.data_rows
-    if opened.special or opened.table.body is None or rows is None or rows > chunk_rows:
+    if opened.special:  # a special reader (logs) reads the whole file whatever split_body says: keep it
+        ctx.opened = opened
+        return None
+    if opened.table.body is None or rows is None or rows > chunk_rows:
         return None
     return BulkFile(ctx, opened, rows)
 
@@ -659,20 +663,17 @@ def _check_lake_unique(staged: Staged, contract: Contract, ctx: Context) -> None
 def _live_lake_parts(staged: Staged, contract: Contract, ctx: Context) -> list[Path]:
     """The live lake parts of the staged table and months from other files, minus those this file replaces."""
     lake_dir = Path(ctx.settings.lake_dir)
-    manifest = ctx.manifest
-    if manifest is None:
+    if ctx.manifest is not None:
+        live = ctx.manifest.live
+    else:
         try:
-            manifest = lake.read_manifest(lake_dir)
+            live = LiveParts(lake.read_manifest(lake_dir))
         except Exception:  # noqa: BLE001 — a damaged manifest is the refresh's to report, not this file's fault
             return []
-    replaced = {part["parquet"] for _, part in plan_replacement(manifest, staged, ctx.path)}
-    existing = [
-        lake_dir / part["parquet"]
-        for row in manifest if row.get("status", "live") == "live" and row["sha256"] != ctx.sha256
-        for part in row["parts"]
-        if part.get("live") and part["table"] == contract.table and part["fiscal_month"] in staged.parts
-        and part["parquet"] not in replaced
-    ]
+    candidates = live.live(contract.table, staged.parts)
+    replaced = {part["parquet"] for _, part in plan_replacement(live, staged, ctx.path)}
+    existing = [lake_dir / part["parquet"] for row, part in candidates
+                if row["sha256"] != ctx.sha256 and part["parquet"] not in replaced]
     return [path for path in existing if path.exists()]
 
 
@@ -717,29 +718,47 @@ def _scopes(scans: dict[str, pl.LazyFrame], contract: Contract) -> dict[str, lis
     return result
 
 
-def plan_replacement(
-    manifest: list[dict[str, Any]], staged: Staged, path: Path
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+class LiveParts:
+    """The manifest's parts by (table, fiscal month), so what a new file replaces or clashes with is a lookup,
+    not a scan of every version (36,000 small files would make a run quadratic). Built once per run and added to
+    on commit; a version's status and a part's liveness are read at lookup, so parts replaced or set aside since
+    drop out by themselves."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._parts: dict[tuple[str, str], list[tuple[int, int, dict[str, Any], dict[str, Any]]]] = {}
+        self._rows = 0
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Index a version's parts (in manifest order)."""
+        for number, part in enumerate(row["parts"]):
+            self._parts.setdefault((part["table"], part["fiscal_month"]), []).append((self._rows, number, row, part))
+        self._rows += 1
+
+    def live(self, table: str, months: Iterable[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(manifest row, part) of the live parts of table in months, in manifest order."""
+        found = [entry for month in set(months) for entry in self._parts.get((table, month), ())
+                 if entry[2].get("status", "live") == "live" and entry[3].get("live")]
+        return [(row, part) for _, _, row, part in sorted(found, key=lambda entry: entry[:2])]
+
+
+def plan_replacement(live: LiveParts, staged: Staged, path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The (manifest row, part) pairs the staged file replaces; Rejected if it only partly overlaps loaded data."""
     if staged.scopes is None:
         return []
     replaced = []
-    for row in manifest:
-        if row.get("status", "live") != "live":
-            continue
-        for part in row["parts"]:
-            if not part.get("live") or part["table"] != staged.table or part["fiscal_month"] not in staged.scopes:
-                continue
-            new_scope = set(staged.scopes[part["fiscal_month"]])
-            old_scope = set(part.get("scope") or [""])
-            if old_scope <= new_scope:
-                replaced.append((row, part))
-            elif old_scope & new_scope:
-                raise Rejected(
-                    f"{path.name}: for {part['fiscal_month']} it covers only part of what {row['file_name']} loaded "
-                    f"into {staged.table}; send a file that covers {', '.join(sorted(old_scope))} completely.",
-                    [Finding(0, None, f"partial overlap with an earlier file for {part['fiscal_month']}")],
-                )
+    for row, part in live.live(staged.table, staged.scopes):
+        new_scope = set(staged.scopes[part["fiscal_month"]])
+        old_scope = set(part.get("scope") or [""])
+        if old_scope <= new_scope:
+            replaced.append((row, part))
+        elif old_scope & new_scope:
+            raise Rejected(
+                f"{path.name}: for {part['fiscal_month']} it covers only part of what {row['file_name']} loaded "
+                f"into {staged.table}; send a file that covers {', '.join(sorted(old_scope))} completely.",
+                [Finding(0, None, f"partial overlap with an earlier file for {part['fiscal_month']}")],
+            )
     return replaced
 
 
@@ -750,6 +769,10 @@ class ManifestUpdate:
 
     rows: list[dict[str, Any]]
     stale: list[list[Path]] = field(default_factory=list)
+    live: LiveParts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.live = LiveParts(self.rows)
 
 
 def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileOutcome,
@@ -758,7 +781,7 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
     manifest; write_manifest_update records it (the commit point). A crash before that leaves only files the
     manifest does not list (verify moves them aside; the landing file is read again)."""
     lake_dir: Path = settings.lake_dir
-    replaced = plan_replacement(update.rows, staged, ctx.path)
+    replaced = plan_replacement(update.live, staged, ctx.path)
     if not (lake_dir / lake.MANIFEST_NAME).exists():  # a new lake: its (empty) index exists before any data
         lake.write_manifest(lake_dir, update.rows)
     archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name,
@@ -793,6 +816,7 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
         "loaded_at": ctx.loaded_at.replace(tzinfo=None), "run_id": run_id, "parts": new_parts,
         "status": "live", "status_note": {}, "archive": archived,
     })
+    update.live.add(update.rows[-1])
     written = {part["parquet"] for part in new_parts}
     update.stale.append([lake_dir / part["parquet"] for _, part in replaced if part["parquet"] not in written])
     shutil.rmtree(staged.staging_dir, ignore_errors=True)

@@ -30,7 +30,7 @@ HEADER_SEARCH_ROWS = ReadOptions().header_search_rows  # title and blank lines a
 FAST_READ_MAX_BYTES = 256 * 1024 * 1024  # larger files stream through the csv reader (bounded memory)
 # Whitespace to Python's str.strip but not to polars (Rust): a file holding one is left to the streaming reader,
 # so "blank row" means the same on both paths.
-_PYTHON_ONLY_WHITESPACE = re.compile("[\x1c-\x1f]")
+PYTHON_ONLY_WHITESPACE = re.compile("[\x1c-\x1f]")
 _NO_NEWLINE = "\x00__no_newline__"
 
 
@@ -381,7 +381,7 @@ def _open_csv_fast(path: Path, layouts: list[Layout], options: ReadOptions,
         return None
     text, encoding = decoded
     if (not text.endswith("\n") or '"' in text or text.count("\r") != text.count("\r\n")
-            or _PYTHON_ONLY_WHITESPACE.search(text)):
+            or PYTHON_ONLY_WHITESPACE.search(text)):
         return None
     delimiter = _delimiter(path, text[:text.find("\n") + 1])
     position = 0

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import polars as pl
@@ -14,7 +15,7 @@ from ingest.common.convert import code_parser, convert, text
 from ingest.common.encoding import detect_encoding
 from ingest.common.findings import Finding, Rejected
 from ingest.common.normalize import parse_date, parse_integer
-from ingest.common.reader import RawTable
+from ingest.common.reader import FAST_READ_MAX_BYTES, PYTHON_ONLY_WHITESPACE, RawTable
 from ingest.web_access.contract import ACCESS_LOG, DEVICES, LOG_FIELDS, PAGE_VIEW_FIELDS, PAGE_VIEWS
 
 # host ident user [time] "request" status bytes ["referrer" "agent" [more fields]]: the Common Log Format (no
@@ -97,6 +98,16 @@ def _referrer_host(value: str | None) -> str | None:
         return None
 
 
+def _per_distinct(values: pl.Series, function: Callable[[str | None], Any], dtype: pl.DataType) -> pl.Series:
+    """function of each distinct value, computed once and spread back over the rows (a month's log repeats few
+    addresses, paths and agents)."""
+    distinct = values.unique(maintain_order=True)
+    lookup = pl.DataFrame({"value": distinct,
+                           "result": pl.Series([function(value) for value in distinct.to_list()], dtype=dtype)})
+    return (pl.DataFrame({"value": values})
+            .join(lookup, on="value", how="left", nulls_equal=True, maintain_order="left")["result"])
+
+
 def transform_log(frame: pl.DataFrame, ctx, findings: list[Finding]) -> pl.DataFrame:
     """Hash client IPs, convert times to JST, keep only method/path/referrer host and derived agent flags."""
     requested = (
@@ -105,28 +116,46 @@ def transform_log(frame: pl.DataFrame, ctx, findings: list[Finding]) -> pl.DataF
     )
     for row in frame["source_row_number"].filter(requested.is_null()).to_list():
         findings.append(Finding(int(row), "time", "wrong type or value: not a log timestamp"))
-    methods, paths = [], []
-    for line in frame["request_line"].to_list():
-        pieces = (line or "").split(" ")
-        methods.append(pieces[0] if len(pieces) >= 2 else None)
-        target = pieces[1] if len(pieces) >= 2 else None
-        paths.append(re.split(r"[?#]", target, maxsplit=1)[0] if target else None)
-    agents = frame["user_agent"].to_list()
+    # "METHOD target …": the method and the target's path (before ? or #) when the line has at least two pieces
+    request = frame.select(pieces=pl.col("request_line").fill_null("").str.split(" "))["pieces"]
+    has_target = request.list.len() >= 2
+    methods = pl.select(pl.when(has_target).then(request.list.get(0, null_on_oob=True))).to_series()
+    targets = pl.select(pl.when(has_target).then(request.list.get(1, null_on_oob=True))).to_series()
+    paths = pl.select(pl.when(targets != "").then(targets.str.extract(r"^([^?#]*)", 1))).to_series()
+    agents = frame["user_agent"]
     salt = ctx.salt
     return pl.DataFrame({
         "source_row_number": frame["source_row_number"],
         "requested_at": requested,
-        "client_hash": pl.Series([client_hash(salt, ip) if ip else None for ip in frame["client_ip"].to_list()],
-                                 dtype=pl.String),
-        "http_method": pl.Series(methods, dtype=pl.String),
-        "request_path": pl.Series(paths, dtype=pl.String),
+        "client_hash": _per_distinct(frame["client_ip"], lambda ip: client_hash(salt, ip) if ip else None,
+                                     pl.String),
+        "http_method": methods.cast(pl.String),
+        "request_path": paths.cast(pl.String),
         "http_status": frame["http_status_raw"].cast(pl.Int32, strict=False),
         "response_bytes": frame["response_bytes_raw"].cast(pl.Int64, strict=False),
-        "referrer_host": pl.Series([_referrer_host(r) for r in frame["referrer"].to_list()], dtype=pl.String),
-        "device_type": pl.Series([device_of(a) for a in agents], dtype=pl.String),
-        "is_bot": pl.Series([is_bot(a) for a in agents], dtype=pl.Boolean),
-        "is_page": pl.Series([is_page(p) for p in paths], dtype=pl.Boolean),
+        "referrer_host": _per_distinct(frame["referrer"], _referrer_host, pl.String),
+        "device_type": _per_distinct(agents, device_of, pl.String),
+        "is_bot": _per_distinct(agents, is_bot, pl.Boolean),
+        "is_page": _per_distinct(paths, is_page, pl.Boolean),
     })
+
+
+def _not_a_log_line(path: Path, number: int, last: bool) -> Rejected:
+    """The refusal for a line that is not a web server log line (a cut-off last line says so)."""
+    reason = "truncated last line" if last else "not a log line"
+    return Rejected(
+        f"{path.name}: line {number}: {reason}; send the complete log as the web server wrote it "
+        "(Common or Combined Log Format, Apache or nginx).", [Finding(number, None, reason)],
+        message_ja=(f"{path.name}: {number}行目がWebサーバーのログの形式（Common / Combined Log Format）として"
+                    "読めません。サーバーが書き出したままのログを、途中で切らずに送ってください。"),
+        next_step="resend_complete")
+
+
+def _fields(groups: dict[str, str | None]) -> list[str | None]:
+    """The LOG_FIELDS cells of one matched line ('-' bytes and an empty tail become null)."""
+    return [groups["host"], groups["ident"], groups["user"], groups["time"], groups["request"], groups["status"],
+            None if groups["bytes"] == "-" else groups["bytes"], groups["referrer"], groups["agent"],
+            groups["extra"] or None]
 
 
 def _log_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str | None]]]:
@@ -142,21 +171,45 @@ def _log_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str | None]
                 continue
             match = COMBINED.match(line.rstrip("\r\n"))
             if not match:
-                last = not line.endswith("\n") and not ends_with_newline
-                reason = "truncated last line" if last else "not a log line"
-                raise Rejected(
-                    f"{path.name}: line {number}: {reason}; send the complete log as the web server wrote it "
-                    "(Common or Combined Log Format, Apache or nginx).", [Finding(number, None, reason)],
-                    message_ja=(f"{path.name}: {number}行目がWebサーバーのログの形式（Common / Combined Log Format）として"
-                                "読めません。サーバーが書き出したままのログを、途中で切らずに送ってください。"),
-                    next_step="resend_complete")
-            g = match.groupdict()
-            yield number, [g["host"], g["ident"], g["user"], g["time"], g["request"], g["status"],
-                           None if g["bytes"] == "-" else g["bytes"], g["referrer"], g["agent"], g["extra"] or None]
+                raise _not_a_log_line(path, number, not line.endswith("\n") and not ends_with_newline)
+            yield number, _fields(match.groupdict())
+
+
+def _log_frame(path: Path, encoding: str) -> pl.DataFrame | None:
+    """Every line of a log parsed at once by the same pattern in polars (Rust's regex), as text columns
+    column_0 … and source_row_number (the line number); None when the streaming reader must decide: a very large
+    file, bytes the codec refuses, lone carriage returns, or whitespace Python and Rust disagree on."""
+    if path.stat().st_size > FAST_READ_MAX_BYTES:
+        return None
+    try:
+        text = path.read_bytes().decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if ("\r" in text and text.count("\r") != text.count("\r\n")) or PYTHON_ONLY_WHITESPACE.search(text):
+        return None
+    lines = pl.Series("line", [text]).str.split("\n").explode()
+    if text.endswith("\n") or not text:
+        lines = lines.head(-1)  # the empty piece after the last newline is not a line
+    physical = lines.len()
+    lines = (pl.DataFrame({"line": lines})
+             .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row_number"))
+             .filter(pl.col("line").str.strip_chars() != "")
+             .with_columns(pl.col("line").str.strip_chars_end("\r\n")))
+    groups = lines["line"].str.extract_groups(COMBINED.pattern).struct.unnest()
+    matched = groups["host"].is_not_null()  # host is never empty in a match
+    if not matched.all():
+        number = int(lines["source_row_number"].filter(~matched).min())
+        raise _not_a_log_line(path, number, number == physical and not text.endswith("\n"))
+    columns = [groups["host"], groups["ident"], groups["user"], groups["time"], groups["request"], groups["status"],
+               pl.select(pl.when(groups["bytes"] != "-").then(groups["bytes"])).to_series(), groups["referrer"],
+               groups["agent"], pl.select(pl.when(groups["extra"] != "").then(groups["extra"])).to_series()]
+    return pl.DataFrame({f"column_{index}": column.cast(pl.String) for index, column in enumerate(columns)}
+                        ).with_columns(lines["source_row_number"])
 
 
 def read_log(path: Path, ctx) -> RawTable | None:
-    """A RawTable over a combined log (*.log, or a .txt that starts like one); None for other files."""
+    """A RawTable over a combined log (*.log, or a .txt that starts like one); None for other files. Logs are
+    parsed whole in polars (ctx.fast_read), or line by line where the fast path cannot decide."""
     if path.suffix.lower() not in {".log", ".txt"}:
         return None
     encoding = detect_encoding(path)
@@ -167,6 +220,9 @@ def read_log(path: Path, ctx) -> RawTable | None:
     if not first.strip():
         raise Rejected(f"{path.name}: the file is empty; send the log again.", [Finding(0, None, "empty file")])
     header = [spec.name for spec in LOG_FIELDS]
+    frame = _log_frame(path, encoding) if ctx.fast_read else None
+    if frame is not None:
+        return RawTable(header, [], iter(()), encoding, 1, frame=frame)
     return RawTable(header, [], _log_rows(path, encoding), encoding, 1)
 
 

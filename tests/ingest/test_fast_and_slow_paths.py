@@ -14,7 +14,7 @@ from ingest.common import lake
 from ingest.common.reader import open_table
 from ingest.registry import KINDS
 from tests.ingest.conftest import REAL, certificate_rows, write_csv
-from tests.ingest.shapes import common_log_lines, kokyo_shisetsu_rows, my_number_like_ids, write_text
+from tests.ingest.shapes import common_log_lines, kokyo_shisetsu_rows, my_number_like_ids, nginx_main_lines, write_text
 from warehouse.platform.settings import load_settings
 
 GIS_HEADER = ["日時", "職員ID", "所属", "操作", "地図名"]
@@ -29,6 +29,14 @@ def _landing(folder: Path) -> Path:
     write_sample_extracts(folder, start_month="2021-02", end_month="2021-03", seed=20160201, real_data_dir=REAL)
     write_csv(folder / "energy" / "kokyo_shisetsu_56.csv", kokyo_shisetsu_rows(my_number_like_ids()))
     write_text(folder / "web_access" / "access_shapes.log", "\n".join(common_log_lines()) + "\n")
+    shutil.copyfile(REAL / "web_access" / "elastic_apache_logs_semicomplete_2015.log",
+                    folder / "web_access" / "elastic_apache_2015.log")
+    nginx = nginx_main_lines()
+    write_text(folder / "web_access" / "access_crlf_blank.log", "\r\n".join([nginx[0], "  ", *nginx[1:]]) + "\r\n")
+    write_text(folder / "web_access" / "access_lone_cr.log", "\r".join(common_log_lines()) + "\n")
+    write_text(folder / "web_access" / "access_bad_line.log",
+               "\n".join([*common_log_lines()[:2], "GET /index.html 200", *common_log_lines()[2:]]) + "\n")
+    write_text(folder / "web_access" / "access_cut_off.log", "\n".join(nginx) + "\n" + nginx[0][:40])
     write_csv(folder / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
     bad_values = certificate_rows()
     bad_values[2][4] = "多数"
@@ -105,10 +113,12 @@ def test_fast_and_streaming_paths_give_the_same_lake_manifest_and_refusals(
     slow_home, _, slow = _ingest(tmp_path, landing, False, monkeypatch)
 
     statuses = {outcome["path"]: outcome["status"] for outcome in _outcomes(fast, fast_home)}
-    for loaded in ("c_2020-04.csv", "gis_quoted_2020-04.csv", "gis_blank_line_2020-04.csv", "access_shapes.log"):
+    for loaded in ("c_2020-04.csv", "gis_quoted_2020-04.csv", "gis_blank_line_2020-04.csv", "access_shapes.log",
+                   "elastic_apache_2015.log", "access_crlf_blank.log", "access_lone_cr.log"):
         assert statuses[loaded] in {"loaded", "replaced"}, loaded
     for refused in ("c_bad_2020-04.csv", "c_duplicate_2020-04.csv", "gis_pii_2020-04.csv",
-                    "gis_short_row_2020-04.csv", "gis_cut_off_2020-04.csv", "gis_long_and_short_2020-04.csv"):
+                    "gis_short_row_2020-04.csv", "gis_cut_off_2020-04.csv", "gis_long_and_short_2020-04.csv",
+                    "access_bad_line.log", "access_cut_off.log"):
         assert statuses[refused] == "quarantined", refused
     assert _outcomes(fast, fast_home) == _outcomes(slow, slow_home)
     assert fast.to_dict()["changed"] == slow.to_dict()["changed"]
@@ -117,7 +127,7 @@ def test_fast_and_streaming_paths_give_the_same_lake_manifest_and_refusals(
     assert sorted(fast_files) == sorted(slow_files) and len(fast_files) > 10
     for name, frame in fast_files.items():
         assert frame.equals(slow_files[name]), name
-    assert _reports(fast_home) == _reports(slow_home) and len(_reports(fast_home)) == 6
+    assert _reports(fast_home) == _reports(slow_home) and len(_reports(fast_home)) == 8
 
 
 def test_the_fast_path_reads_the_well_formed_sample_files(landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,3 +144,15 @@ def test_the_fast_path_reads_the_well_formed_sample_files(landing: Path, monkeyp
     assert any(name.startswith("energy_interval") for name in fast)
     assert not fast & {"gis_quoted_2020-04.csv", "gis_blank_line_2020-04.csv", "gis_short_row_2020-04.csv",
                        "gis_cut_off_2020-04.csv"}
+
+
+def test_the_fast_path_parses_the_well_formed_logs(landing: Path, tmp_path: Path) -> None:
+    """Logs are parsed whole in polars unless a lone carriage return leaves them to the line-by-line reader."""
+    from ingest.web_access.parser import read_log
+
+    class Ctx:
+        fast_read = True
+
+    fast = {path.name for path in sorted((landing / "web_access").glob("*.log"))
+            if "bad_line" not in path.name and "cut_off" not in path.name and read_log(path, Ctx).frame is not None}
+    assert fast == {"access_shapes.log", "elastic_apache_2015.log", "access_crlf_blank.log"}
