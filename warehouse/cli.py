@@ -354,6 +354,10 @@ def status(out: Output) -> None:
     for closed in report["closed_years"]:
         out.console.print(f"FY{closed['fiscal_year']} closed by {escape(str(closed['closed_by']))} at "
                           f"{closed['closed_at']} (figures of {closed['reported_warehouse_version']})")
+    for problem in report["closed_year_problems"]:
+        out.console.print(f"[yellow]FY{problem['fiscal_year']} closed, but {escape(problem['detail'])}[/]: the next "
+                          "`warehouse refresh` restores the snapshot from the published warehouse when it can, else "
+                          "treats the year as not closed (exit 3)")
     sys.exit(1 if unsound or not check["ok"] else 0)
 
 

@@ -4,6 +4,11 @@ The snapshot (`<home>/closed_years/fy<N>.parquet`, one row per indicator of FY N
 warehouse and loaded into every later build as `raw.closed_year_indicator_figures`; a corrected file for FY N
 still changes the lake and the facts, while the closed-year views and the yearly report keep the figures as
 reported and show the correction beside them (mart_kpi_reported_figures).
+
+Every refresh first checks each closed year's record and snapshot (check_closed_years, repair_closed_years): a
+missing or damaged snapshot is restored from the published warehouse's raw.closed_year_indicator_figures when
+it holds that close's rows, else the year is set aside (loaded as not closed, refresh exit 3); a damaged record
+is set aside too. What is damaged is moved to closed_years/_damaged/<run_id>/, never deleted.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import getpass
 import hashlib
 import json
 import shutil
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,9 @@ import duckdb
 
 from warehouse.platform import database, durable, ledger
 from warehouse.platform.closed_years import (
+    CLOSED_YEARS_DIR,
+    DAMAGED_DIR,
+    RecordDamaged,
     closed_fiscal_years,
     closed_year_record,
     closed_years_dir,
@@ -73,7 +82,12 @@ def fiscal_year_end(fiscal_year: int) -> date:
 def close_year(settings: Settings, fiscal_year: int, as_of: date) -> dict[str, Any]:
     """Snapshot FY N's figures from the published warehouse and record the year as reported. Call under the
     refresh lock. Returns the record written to closed_years/fy<N>.json."""
-    existing = closed_year_record(settings.home, fiscal_year)
+    try:
+        existing = closed_year_record(settings.home, fiscal_year)
+    except RecordDamaged as exc:
+        raise CloseYearError(f"FY{fiscal_year}'s record is damaged ({exc}); move it aside with `warehouse "
+                             f"close-year {fiscal_year} --reopen --reason TEXT` (or `warehouse refresh`), then close "
+                             "the year again") from exc
     if existing is not None:
         raise CloseYearError(
             f"FY{fiscal_year} is already closed: by {existing.get('closed_by')} at {existing.get('closed_at')} "
@@ -105,27 +119,37 @@ def close_year(settings: Settings, fiscal_year: int, as_of: date) -> dict[str, A
         raise CloseYearError(f"the published warehouse ({version_id}) has no figures for FY{fiscal_year}: "
                              "check the fiscal year (e.g. 2020 for 令和2年度)")
 
-    folder = closed_years_dir(settings.home)
-    folder.mkdir(parents=True, exist_ok=True)
-    snapshot = snapshot_path(settings.home, fiscal_year)
-    temp = folder / f".{snapshot.name}.tmp"
-    frame.write_parquet(temp)
-    durable.replace(temp, snapshot)
     record = {
         "fiscal_year": fiscal_year, "closed_at": closed_at.isoformat() + "Z", "closed_by": who,
         "reported_warehouse_version": version_id, "published_as_of_date": str(published_as_of),
-        "indicator_rows": frame.height, "snapshot": snapshot.name,
-        "snapshot_sha256": hashlib.sha256(snapshot.read_bytes()).hexdigest(),
+        "indicator_rows": frame.height, **_write_snapshot(settings.home, fiscal_year, frame),
     }
     durable.write_text(record_path(settings.home, fiscal_year), json.dumps(record, ensure_ascii=False, indent=2))
     _record_in_ledger(settings, f"{who} closed FY{fiscal_year}: {frame.height} indicator figures as reported in "
-                                f"{version_id} kept in {snapshot.relative_to(settings.home)}")
+                                f"{version_id} kept in {CLOSED_YEARS_DIR}/{record['snapshot']}")
     return record
 
 
+def _write_snapshot(home: Path, fiscal_year: int, frame) -> dict[str, Any]:
+    """Write fy<N>.parquet durably; its name, SHA-256 and size for the record."""
+    folder = closed_years_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    snapshot = snapshot_path(home, fiscal_year)
+    temp = folder / f".{snapshot.name}.tmp"
+    frame.write_parquet(temp)
+    durable.replace(temp, snapshot)
+    return {"snapshot": snapshot.name, "snapshot_sha256": hashlib.sha256(snapshot.read_bytes()).hexdigest(),
+            "snapshot_bytes": snapshot.stat().st_size}
+
+
 def reopen_year(settings: Settings, fiscal_year: int, reason: str) -> dict[str, Any]:
-    """Undo close_year: the record and snapshot move to closed_years/_reopened/<stamp>/ (never deleted)."""
-    existing = closed_year_record(settings.home, fiscal_year)
+    """Undo close_year: the record and snapshot move to closed_years/_reopened/<stamp>/ (never deleted). A damaged
+    record is moved the same way."""
+    try:
+        existing = closed_year_record(settings.home, fiscal_year)
+    except RecordDamaged as exc:
+        existing = {"fiscal_year": fiscal_year, "closed_by": "unknown (damaged record)", "closed_at": "unknown",
+                    "record_damaged": str(exc)}
     if existing is None:
         closed = ", ".join(f"FY{year}" for year in sorted(closed_fiscal_years(settings.home))) or "none"
         raise CloseYearError(f"FY{fiscal_year} is not closed (closed years: {closed})")
@@ -150,12 +174,160 @@ def _record_in_ledger(settings: Settings, message: str) -> None:
                                              status="success", message=message))
 
 
+@dataclass
+class ClosedYearIssue:
+    """A closed year whose record or snapshot is not what `close-year` wrote."""
+
+    fiscal_year: int
+    problem: str  # record_damaged | snapshot_missing | snapshot_damaged
+    file: str  # relative to the home, e.g. closed_years/fy2020.parquet
+    detail: str
+
+
+@dataclass
+class ClosedYearsCheck:
+    """What a refresh's check of the closed years found, restored and set aside (kept in the run record)."""
+
+    issues: list[ClosedYearIssue] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    set_aside: list[dict[str, Any]] = field(default_factory=list)  # fiscal_year, file, reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def snapshot_problem(home: Path, fiscal_year: int, record: dict[str, Any]) -> ClosedYearIssue | None:
+    """Why fy<N>.parquet is not the snapshot its record describes (None when it is): size and SHA-256 when the
+    record has them, else readable as Parquet with the snapshot's columns and the recorded number of rows."""
+    path = snapshot_path(home, fiscal_year)
+    name = f"{CLOSED_YEARS_DIR}/{path.name}"
+    if not path.is_file():
+        return ClosedYearIssue(fiscal_year, "snapshot_missing", name, f"{name} is missing")
+    size = path.stat().st_size
+    if record.get("snapshot_bytes") is not None and size != record["snapshot_bytes"]:
+        return ClosedYearIssue(fiscal_year, "snapshot_damaged", name,
+                               f"{name} has {size} bytes, {record['snapshot_bytes']} were written")
+    if record.get("snapshot_sha256"):
+        if hashlib.sha256(path.read_bytes()).hexdigest() != record["snapshot_sha256"]:
+            return ClosedYearIssue(fiscal_year, "snapshot_damaged", name,
+                                   f"{name} does not match the checksum recorded when it was written")
+        return None
+    try:
+        with duckdb.connect() as con:
+            relation = con.sql("select * from read_parquet(?)", params=[database.file_pattern(path)])
+            columns, rows = set(relation.columns), relation.aggregate("count(*)").fetchall()[0][0]
+    except duckdb.Error as exc:
+        return ClosedYearIssue(fiscal_year, "snapshot_damaged", name, f"{name} cannot be read ({type(exc).__name__})")
+    missing = [column for column, _ in SNAPSHOT_COLUMNS if column not in columns]
+    if missing or rows != record["indicator_rows"]:
+        detail = (f"lacks the column(s) {', '.join(missing)}" if missing
+                  else f"has {rows} rows, {record['indicator_rows']} were written")
+        return ClosedYearIssue(fiscal_year, "snapshot_damaged", name, f"{name} {detail}")
+    return None
+
+
+def check_closed_years(home: Path) -> list[ClosedYearIssue]:
+    """Every closed year's record readable and its snapshot the one recorded; changes nothing."""
+    issues = []
+    for year in sorted(closed_fiscal_years(home)):
+        try:
+            record = closed_year_record(home, year)
+        except RecordDamaged as exc:
+            issues.append(ClosedYearIssue(year, "record_damaged", f"{CLOSED_YEARS_DIR}/{record_path(home, year).name}",
+                                          str(exc)))
+            continue
+        if record is not None and (issue := snapshot_problem(home, year, record)) is not None:
+            issues.append(issue)
+    return issues
+
+
+def loadable_closed_years(home: Path) -> list[int]:
+    """The closed years a build loads: those whose record and snapshot pass the check (a year set aside by
+    repair_closed_years is loaded as not closed until it is reopened and closed again)."""
+    damaged = {issue.fiscal_year for issue in check_closed_years(home)}
+    return sorted(closed_fiscal_years(home) - damaged)
+
+
+def repair_closed_years(settings: Settings, run_id: str) -> ClosedYearsCheck:
+    """The refresh's check, under the lock: move what is damaged to closed_years/_damaged/<run_id>/, restore a
+    snapshot from the published warehouse when it holds the same close's rows, else set the year aside."""
+    home = settings.home
+    result = ClosedYearsCheck(issues=check_closed_years(home))
+    kept = closed_years_dir(home) / DAMAGED_DIR / run_id
+    where = f"{CLOSED_YEARS_DIR}/{DAMAGED_DIR}/{run_id}/"
+    for issue in result.issues:
+        year = issue.fiscal_year
+        if issue.problem == "record_damaged":
+            moved = [path.name for path in (record_path(home, year), snapshot_path(home, year)) if _move_aside(path, kept)]
+            result.set_aside.append({"fiscal_year": year, "file": issue.file, "reason": (
+                f"{issue.file} が読めないため {where} に移しました。この更新では FY{year} を確定していない年度として"
+                f"扱いました。移したファイルを確かめ、`warehouse close-year {year}` で確定し直してください。 / "
+                f"{issue.detail}; moved to {where} ({', '.join(moved)}) and this refresh treats FY{year} as not "
+                f"closed. Check the kept files, then close the year again: `warehouse close-year {year}`.")})
+            continue
+        record = closed_year_record(home, year) or {}
+        damaged_note = ""
+        if issue.problem == "snapshot_damaged" and _move_aside(snapshot_path(home, year), kept):
+            damaged_note = f"; the damaged file is kept in {where}"
+        restored, why_not = _restore_snapshot(settings, year, record)
+        if restored is not None:
+            from_version = restored.pop("from_version")
+            if any(record.get(key) != value for key, value in restored.items()):  # same rows, other bytes
+                durable.write_text(record_path(home, year), json.dumps(
+                    {**record, **restored, "snapshot_restored": {"at": ledger.utc_now(), "by_run": run_id,
+                                                                 "from_version": from_version}},
+                    ensure_ascii=False, indent=2))
+            result.repaired.append(f"{issue.detail}{damaged_note}: restored from the published warehouse's "
+                                   f"raw.closed_year_indicator_figures ({record['indicator_rows']} rows, same close)")
+            continue
+        result.set_aside.append({"fiscal_year": year, "file": issue.file, "reason": (
+            f"{issue.file} がないか壊れていて、公開中の倉庫にも同じ確定時の数値がないため復元できませんでした"
+            f"{'（壊れたファイルは ' + where + ' に保管）' if damaged_note else ''}。この更新では FY{year} を確定して"
+            f"いない年度として扱いました。`warehouse close-year {year} --reopen --reason 理由` で確定を取り消し、"
+            f"`warehouse close-year {year}` で確定し直してください。 / {issue.detail}{damaged_note}, and {why_not}: "
+            f"this refresh treats FY{year} as not closed. Reopen it and close it again: `warehouse close-year {year} "
+            f"--reopen --reason TEXT`, then `warehouse close-year {year}`.")})
+    return result
+
+
+def _move_aside(path: Path, kept: Path) -> bool:
+    """Move a damaged file into kept/ (never delete it); False when there is no such file."""
+    if not path.exists():
+        return False
+    kept.mkdir(parents=True, exist_ok=True)
+    durable.replace(path, kept / path.name)
+    durable.fsync_dir(path.parent)
+    return True
+
+
+def _restore_snapshot(settings: Settings, fiscal_year: int, record: dict[str, Any]
+                      ) -> tuple[dict[str, Any] | None, str]:
+    """fy<N>.parquet written again from the published warehouse's rows of the same close (version and time);
+    the new name, SHA-256, size and version restored from, or None and why not."""
+    if not settings.published_path.exists():
+        return None, f"there is no published warehouse at {settings.published_path} to restore it from"
+    closed_at = datetime.fromisoformat(str(record["closed_at"]).removesuffix("Z"))
+    selected = ", ".join(f"cast({name} as {dtype}) as {name}" for name, dtype in SNAPSHOT_COLUMNS)
+    try:
+        with database.connect_read_only(settings.published_path) as con:
+            version = con.sql("select version_id from meta.warehouse_version").fetchall()[0][0]
+            frame = con.sql(f"select {selected} from raw.closed_year_indicator_figures where fiscal_year = ? "
+                            "and reported_warehouse_version = ? and closed_at = ? order by indicator_id",
+                            params=[fiscal_year, record["reported_warehouse_version"], closed_at]).pl()
+    except duckdb.Error as exc:
+        return None, f"the published warehouse cannot be read for it ({type(exc).__name__})"
+    if frame.height != record["indicator_rows"]:
+        return None, (f"the published warehouse ({version}) holds {frame.height} of its {record['indicator_rows']} "
+                      "rows")
+    return {**_write_snapshot(settings.home, fiscal_year, frame), "from_version": version}, ""
+
+
 def load_closed_year_figures(con: duckdb.DuckDBPyConnection, home: Path | None) -> int:
-    """raw.closed_year_indicator_figures in a build: every closed year's snapshot (empty when none is closed, or
-    with no home: raw tables written by a test fixture)."""
+    """raw.closed_year_indicator_figures in a build: every closed year's snapshot that passes the check (empty
+    when none is closed, or with no home: raw tables written by a test fixture)."""
     columns = ", ".join(f"{name} {dtype}" for name, dtype in SNAPSHOT_COLUMNS)
     con.execute(f"create or replace table raw.closed_year_indicator_figures ({columns})")
-    paths = [database.file_pattern(snapshot_path(home, year)) for year in sorted(closed_fiscal_years(home))] if home else []
+    paths = [database.file_pattern(snapshot_path(home, year)) for year in loadable_closed_years(home)] if home else []
     if paths:
         selected = ", ".join(f"cast({name} as {dtype})" for name, dtype in SNAPSHOT_COLUMNS)
         con.execute(f"insert into raw.closed_year_indicator_figures select {selected} from read_parquet(?)", [paths])

@@ -45,6 +45,7 @@ class RunRecord:
     files: list[dict[str, object]] = field(default_factory=list)
     quality: dict[str, int] = field(default_factory=dict)
     lake: dict[str, object] = field(default_factory=dict)  # what `verify` found and repaired before the run
+    closed_years: dict[str, object] = field(default_factory=dict)  # closed years' snapshots restored or set aside
     warehouse_version: str | None = None
     fingerprint: str | None = None
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from warehouse.closing import loadable_closed_years
 from warehouse.platform import database
 from warehouse.platform.closed_years import closed_years_fingerprint
 from warehouse.platform.settings import Settings
@@ -26,9 +27,10 @@ def needs_build(run: Refresh) -> bool:
     """Record the new version's fingerprint; False when the published version already has it."""
     with run.step("plan", "deciding whether anything changed"):
         run.dbt_code_fingerprint = code_fingerprint(run.settings, DBT_CODE_PATHS)
+        closed = closed_years_fingerprint(run.settings.home, loadable_closed_years(run.settings.home))
         run.record.fingerprint = hashlib.sha256(
             f"{lake_fingerprint(run.settings)}|{code_fingerprint(run.settings)}|{run.as_of}|"
-            f"{sorted(open_quarantine_by_table(run.settings).items())}|{closed_years_fingerprint(run.settings.home)}"
+            f"{sorted(open_quarantine_by_table(run.settings).items())}|{closed}"
             .encode()
         ).hexdigest()
         return (run.full_rebuild or published_fingerprint(run.settings) != run.record.fingerprint

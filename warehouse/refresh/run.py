@@ -150,12 +150,16 @@ class Refresh:
         return self._exit_code(quarantined)
 
     def _exit_code(self, quarantined: int) -> int:
-        """Add warnings and problems to the message; 3 when files were quarantined or set aside, else 0."""
+        """Add warnings and problems to the message; 3 when files were quarantined or set aside (or a closed
+        year), else 0."""
         self.record.message += self._problems_note(quarantined)
-        return 3 if quarantined or self.set_aside else 0
+        return 3 if quarantined or self.set_aside or self.record.closed_years.get("set_aside") else 0
 
     def _problems_note(self, quarantined: int) -> str:
         note = "".join(f"; warning: {warning}" for warning in self.warnings)
+        note += "".join(f"; closed year snapshot {line}" for line in self.record.closed_years.get("repaired", []))
+        note += "".join(f"; FY{item['fiscal_year']} set aside (published as not closed): {item['reason']}"
+                        for item in self.record.closed_years.get("set_aside", []))
         note += f"; {quarantined} file(s) quarantined (see quarantine/)" if quarantined else ""
         if self.set_aside:
             note += (f"; {len(self.set_aside)} file version(s) set aside and not published: "
