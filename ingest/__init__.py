@@ -29,6 +29,7 @@ from ingest.common.pipeline import (
 )
 from ingest.dbt_sources import render_dbt_sources, write_dbt_sources_yaml
 from ingest.registry import CONTRACTS, KINDS
+from warehouse.platform import durable
 
 SUFFIXES = {".csv", ".tsv", ".txt", ".log", ".xlsx"}
 # Names that say a copy is still in progress or that belong to another tool: never read, never refused.
@@ -223,8 +224,9 @@ def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chun
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
-    outcome = _process(settings, Path(path), kind, run_id, update, chunk_rows, today)
-    write_manifest_update(settings, update)
+    with durable.deferred():
+        outcome = _process(settings, Path(path), kind, run_id, update, chunk_rows, today)
+        write_manifest_update(settings, update)
     return outcome
 
 
@@ -316,8 +318,9 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported.
 
     Small files of one layout are checked many to a batch (stage_bulk); the manifest is written once per kind
-    of file (after that kind's last file), not once per file. fast_read=False reads every file alone through
-    the streaming reader (the fast path's reference in the tests)."""
+    of file (after that kind's last file), not once per file, and the lake parts and originals it lists reach the
+    disk together just before it (durable.deferred), not by two fsyncs each. fast_read=False reads every file
+    alone through the streaming reader (the fast path's reference in the tests)."""
     update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
     report = IngestReport()
     files = landing_files(settings)
@@ -328,39 +331,41 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
             report.files.append(_refuse_type(settings, kind, path))
     outcomes: list[FileOutcome | None] = [None] * len(files)
     batch = _BulkBatch()
-    try:
-        for done, (kind, path) in enumerate(files):
-            if progress:
-                progress(f"ingest {kind}/{path.name}", done, len(files))
-            if done and kind != files[done - 1][0]:
-                _flush_bulk(settings, batch, run_id, update, index, outcomes)
-                write_manifest_update(settings, update)
-            if not is_settled(path, settle):
-                outcomes[done] = FileOutcome(
-                    kind=kind, path=str(path), sha256="", status="waiting",
-                    message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in landing, "
-                             "the next refresh reads it once it has not changed for that long "
-                             f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
-                )
-                continue
-            prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
-            if isinstance(prepared, _Prepared) and batch.holds(prepared.ctx.sha256):
-                _flush_bulk(settings, batch, run_id, update, index, outcomes)  # then it is known: unchanged
+    with durable.deferred():
+        try:
+            for done, (kind, path) in enumerate(files):
+                if progress:
+                    progress(f"ingest {kind}/{path.name}", done, len(files))
+                if done and kind != files[done - 1][0]:
+                    _flush_bulk(settings, batch, run_id, update, index, outcomes)
+                    write_manifest_update(settings, update)
+                if not is_settled(path, settle):
+                    outcomes[done] = FileOutcome(
+                        kind=kind, path=str(path), sha256="", status="waiting",
+                        message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in "
+                                 "landing, the next refresh reads it once it has not changed for that long "
+                                 f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
+                    )
+                    continue
                 prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
-            if isinstance(prepared, FileOutcome):
-                outcomes[done] = prepared
-                continue
-            opened = None if _too_large(settings, prepared) else open_for_bulk(KINDS[kind], prepared.ctx, CHUNK_ROWS)
-            if opened is None:
-                _flush_bulk(settings, batch, run_id, update, index, outcomes)  # landing order is commit order
-                outcomes[done] = _stage_and_commit(settings, prepared, run_id, update, CHUNK_ROWS, index)
-                continue
-            if not batch.fits(opened, CHUNK_ROWS):
-                _flush_bulk(settings, batch, run_id, update, index, outcomes)
-            batch.members.append((done, prepared, opened))
-        _flush_bulk(settings, batch, run_id, update, index, outcomes)
-    finally:  # what was committed before an unexpected error is recorded, as it was before it
-        write_manifest_update(settings, update)
+                if isinstance(prepared, _Prepared) and batch.holds(prepared.ctx.sha256):
+                    _flush_bulk(settings, batch, run_id, update, index, outcomes)  # then it is known: unchanged
+                    prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
+                if isinstance(prepared, FileOutcome):
+                    outcomes[done] = prepared
+                    continue
+                opened = (None if _too_large(settings, prepared)
+                          else open_for_bulk(KINDS[kind], prepared.ctx, CHUNK_ROWS))
+                if opened is None:
+                    _flush_bulk(settings, batch, run_id, update, index, outcomes)  # landing order is commit order
+                    outcomes[done] = _stage_and_commit(settings, prepared, run_id, update, CHUNK_ROWS, index)
+                    continue
+                if not batch.fits(opened, CHUNK_ROWS):
+                    _flush_bulk(settings, batch, run_id, update, index, outcomes)
+                batch.members.append((done, prepared, opened))
+            _flush_bulk(settings, batch, run_id, update, index, outcomes)
+        finally:  # what was committed before an unexpected error is recorded, as it was before it
+            write_manifest_update(settings, update)
     for outcome in outcomes:
         if outcome is None:
             continue

@@ -95,7 +95,10 @@ def read_manifest(lake_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_manifest(lake_dir: Path, rows: list[dict[str, Any]]) -> None:
-    """Replace the manifest atomically and durably, keeping the previous copy as _manifest.prev.parquet."""
+    """Replace the manifest atomically and durably, keeping the previous copy as _manifest.prev.parquet.
+
+    The commit point: what ingest wrote in a durable.deferred() scope is flushed first, so the manifest never
+    lists a part or an original that is not on disk."""
     lake_dir.mkdir(parents=True, exist_ok=True)
     records = []
     for row in rows:
@@ -107,17 +110,18 @@ def write_manifest(lake_dir: Path, rows: list[dict[str, Any]]) -> None:
         record["archive"] = row.get("archive") or ""
         records.append(record)
     frame = pl.DataFrame(records, schema=MANIFEST_SCHEMA)
-    current = lake_dir / MANIFEST_NAME
-    temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
-    frame.write_parquet(temp)
-    durable.fsync_file(temp)
-    if current.exists():
-        previous_temp = lake_dir / f".{PREVIOUS_MANIFEST_NAME}.tmp-{os.getpid()}"
-        previous_temp.unlink(missing_ok=True)
-        shutil.copyfile(current, previous_temp)
-        durable.replace(previous_temp, lake_dir / PREVIOUS_MANIFEST_NAME)
-    kill_point("lake.manifest_before_replace")
-    durable.replace(temp, current)
+    with durable.immediate():
+        current = lake_dir / MANIFEST_NAME
+        temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
+        frame.write_parquet(temp)
+        durable.fsync_file(temp)
+        if current.exists():
+            previous_temp = lake_dir / f".{PREVIOUS_MANIFEST_NAME}.tmp-{os.getpid()}"
+            previous_temp.unlink(missing_ok=True)
+            shutil.copyfile(current, previous_temp)
+            durable.replace(previous_temp, lake_dir / PREVIOUS_MANIFEST_NAME)
+        kill_point("lake.manifest_before_replace")
+        durable.replace(temp, current)
 
 
 def live_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -173,6 +177,7 @@ def quarantine(quarantine_dir: Path, source: Path, sha256: str, report: dict[str
     durable.copy_file(source, target)
     report_path = target.with_name(target.name + ".report.json")
     durable.write_text(report_path, json.dumps(report, ensure_ascii=False, indent=2))
+    durable.flush()  # in ingest's deferred scope: the copy must be on disk before the original goes
     source.unlink()
     return target
 

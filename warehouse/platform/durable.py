@@ -2,12 +2,50 @@
 
 `os.replace` alone is atomic but not durable: after a crash the new name can point at a file whose data
 never reached the disk. Every file the warehouse relies on after a crash is written through here.
+
+Files that nothing relies on until a later commit point lists them (ingest's lake parts and archived originals,
+listed by the manifest) may be written in a `deferred()` scope: they are renamed atomically at once but made
+durable together by `flush()` — one syncfs(2) per filesystem instead of two fsyncs per file — which the commit
+point calls before it writes (`immediate()`), so it never lists a file that is not on disk.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass
+class _Pending:
+    """Files and folders renamed in a deferred scope and not yet flushed (dicts: ordered sets)."""
+
+    files: dict[Path, None] = field(default_factory=dict)
+    folders: dict[Path, None] = field(default_factory=dict)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("durable_pending", default=None)
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2) (Linux), or None where there is none (then flush() fsyncs file by file)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_SYNCFS = _load_syncfs()
 
 
 def fsync_file(path: Path) -> None:
@@ -28,12 +66,90 @@ def fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
+def _syncfs(folder: Path) -> None:
+    """Flush everything written to the filesystem that holds folder (data, names, new folders)."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _SYNCFS(descriptor) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"syncfs: {os.strerror(error)}", str(folder))
+    finally:
+        os.close(descriptor)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """A scope in which replace, write_bytes and copy_file rename atomically but leave the fsyncs to flush();
+    leaving it flushes. For files that count only once a later commit point (written in immediate()) lists
+    them; a nested scope joins the outer one."""
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set(_Pending())
+    try:
+        yield
+    finally:
+        try:
+            flush()
+        finally:
+            _pending.reset(token)
+
+
+def flush() -> None:
+    """Make every file and folder recorded in the deferred scope durable: one syncfs(2) per filesystem touched,
+    or, without syncfs, one fsync per recorded file and folder that still exists. Nothing to do outside a scope."""
+    pending = _pending.get()
+    if pending is None or not pending.folders:
+        return
+    if _SYNCFS is not None:
+        by_device: dict[int, Path] = {}
+        for folder in pending.folders:
+            try:
+                by_device.setdefault(os.stat(folder).st_dev, folder)
+            except FileNotFoundError:  # removed since (a staging folder): nothing of it is needed
+                continue
+        for folder in by_device.values():
+            _syncfs(folder)
+    else:
+        for path in pending.files:
+            if path.is_file():
+                fsync_file(path)
+        for folder in pending.folders:
+            if folder.is_dir():
+                fsync_dir(folder)
+    pending.files.clear()
+    pending.folders.clear()
+
+
+@contextmanager
+def immediate() -> Iterator[None]:
+    """A commit point: flush what was deferred, then write durably at once inside (even in a deferred scope)."""
+    flush()
+    token = _pending.set(None)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+
+
+def _written(path: Path, is_file: bool) -> None:
+    """After a rename: fsync the folder now, or record the file and folder for flush() in a deferred scope."""
+    pending = _pending.get()
+    if pending is None:
+        fsync_dir(path.parent)
+        return
+    if is_file:
+        pending.files[path] = None
+    pending.folders[path.parent] = None
+
+
 def replace(temp: Path, final: Path) -> None:
     """Durably move a finished temp file (or folder) over final: fsync it, rename, fsync the folder."""
-    if temp.is_file():
+    is_file = temp.is_file()
+    if is_file and _pending.get() is None:
         fsync_file(temp)
     os.replace(temp, final)
-    fsync_dir(final.parent)
+    _written(final, is_file)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -42,10 +158,11 @@ def write_bytes(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with temp.open("wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if _pending.get() is None:
+            handle.flush()
+            os.fsync(handle.fileno())
     os.replace(temp, path)
-    fsync_dir(path.parent)
+    _written(path, True)
 
 
 def write_text(path: Path, text: str) -> None:
