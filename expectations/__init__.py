@@ -74,6 +74,20 @@ def _raw_chunks(con, table: str, files: list[str] | None) -> list[str]:
     return ["source_file_sha256 in (" + ", ".join(f"'{sha}'" for sha in chunk) + ")" for chunk in chunks]
 
 
+def _frame(con, sql: str):
+    """A query's rows as the pandas DataFrame great-expectations checks, shaped for its vectorised paths: read
+    through Arrow (DuckDB's .df() builds text columns value by value, 9× slower on a million rows) and with
+    narrow integers widened to int64 (GX's between-check compares only int64 and float64 columns without a
+    Python call per value)."""
+    import pandas as pd
+
+    frame = con.sql(sql).to_arrow_table().to_pandas()
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_integer_dtype(dtype) and dtype != "int64":
+            frame[column] = frame[column].astype("int64")
+    return frame
+
+
 def _validate(datasource, gx, suite_name: str, table_name: str, expectations: list, frame, part: int,
               result: GateResult) -> None:
     asset = datasource.add_dataframe_asset(name=f"{suite_name}__asset_{part}")
@@ -127,11 +141,11 @@ def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None, verb
         for suite_name, table_name, expectations in raw_suites():
             files = None if raw_files is None else raw_files.get(table_name, [])
             for part, where in enumerate(_raw_chunks(con, table_name, files)):
-                frame = con.sql(f"select * from raw.{table_name} where {where}").df()
+                frame = _frame(con, f"select * from raw.{table_name} where {where}")
                 _validate(datasource, gx, suite_name, table_name, expectations, frame, part, result)
                 del frame
         for suite_name, table_name, expectations in mart_suites():
-            frame = con.sql(f"select * from {table_name}").df()
+            frame = _frame(con, f"select * from {table_name}")
             _validate(datasource, gx, suite_name, table_name, expectations, frame, 0, result)
         for check in golden_record_checks(con):
             name, passed, message = check[:3]
