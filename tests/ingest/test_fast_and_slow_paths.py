@@ -14,7 +14,13 @@ from ingest.common import lake
 from ingest.common.reader import open_table
 from ingest.registry import KINDS
 from tests.ingest.conftest import REAL, certificate_rows, write_csv
-from tests.ingest.shapes import common_log_lines, kokyo_shisetsu_rows, my_number_like_ids, nginx_main_lines, write_text
+from tests.ingest.shapes import (
+    common_log_lines,
+    kokyo_shisetsu_rows,
+    my_number_like_ids,
+    nginx_main_lines,
+    write_text,
+)
 from warehouse.platform.settings import load_settings
 
 GIS_HEADER = ["日時", "職員ID", "所属", "操作", "地図名"]
