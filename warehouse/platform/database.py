@@ -127,12 +127,13 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def connect_build(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a build file (never to the published file)."""
+def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a build file (never to the published file); memory_limit caps DuckDB's memory
+    (default: 80 % of the machine) for the steps that move the whole lake ([refresh] duckdb_memory_limit)."""
     if path.resolve() == path.parent.joinpath(SERVED_NAME).resolve():
         raise PublishError(f"refusing to open the published file {path} for writing")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path))
+    return duckdb.connect(str(path), config={} if memory_limit is None else {"memory_limit": memory_limit})
 
 
 def finalize_build(path: Path) -> None:

@@ -58,6 +58,7 @@ class PublishSettings:
 @dataclass(frozen=True)
 class RefreshSettings:
     dbt_threads: int = _rule(int, minimum=1, maximum=64)
+    duckdb_memory_limit: str = _rule(str, pattern=MEMORY_PATTERN, allowed="a size such as 2GB")
     stale_after_days: int = _rule(int, minimum=1, maximum=3660)
 
 

@@ -49,11 +49,13 @@ def dbt_arguments(args: list[str], *, project_dir: Path, work_dir: Path, dbt_var
     ]
 
 
-def dbt_environment(build_path: Path, threads: int | None) -> dict[str, str]:
-    """What profiles.yml reads (the build file, threads), and no telemetry."""
+def dbt_environment(build_path: Path, threads: int | None, memory_limit: str | None = None) -> dict[str, str]:
+    """What profiles.yml reads (the build file, threads, DuckDB's memory limit), and no telemetry."""
     env = {"WAREHOUSE_BUILD_PATH": str(build_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     if threads is not None:
         env["WAREHOUSE_DBT_THREADS"] = str(threads)
+    if memory_limit is not None:
+        env["WAREHOUSE_DUCKDB_MEMORY_LIMIT"] = memory_limit
     return env
 
 
@@ -88,7 +90,8 @@ def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, 
 
     arguments = [*dbt_arguments(args, project_dir=settings.dbt_project_dir, work_dir=settings.dbt_dir,
                                 dbt_vars=dbt_vars(settings, as_of)), "--log-level", "none"]
-    with _environment(dbt_environment(build_path, settings.refresh.dbt_threads)):
+    with _environment(dbt_environment(build_path, settings.refresh.dbt_threads,
+                                      settings.refresh.duckdb_memory_limit)):
         result = dbtRunner(callbacks=[collect]).invoke(arguments)
     logging.root.handlers[:] = root_handlers
     output = "\n".join(lines)

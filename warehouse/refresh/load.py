@@ -176,7 +176,7 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
     for leftover in (build_path, Path(f"{build_path}.wal")):
         leftover.unlink(missing_ok=True)
     live = live_files_by_table(settings, exclude)
-    with database.connect_build(build_path) as con:
+    with database.connect_build(build_path, settings.refresh.duckdb_memory_limit) as con:
         con.execute("create schema if not exists raw")
         for table, columns in raw_source_columns(settings).items():
             files = live.get(table, [])
@@ -205,7 +205,7 @@ def load_changed_months(settings: Settings, build_path: Path, months: dict[str, 
     build_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.published_path, build_path)
     live = live_files_by_table(settings)
-    with database.connect_build(build_path) as con:
+    with database.connect_build(build_path, settings.refresh.duckdb_memory_limit) as con:
         for table, table_months in months.items():
             files = [path for path in live.get(table, []) if path.parent.name.removeprefix("fiscal_month=")
                      in set(table_months)]
