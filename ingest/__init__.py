@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from ingest.common.pipeline import (
     IngestReport,
     ManifestUpdate,
     commit,
+    encode_parts,
     now_utc,
     open_for_bulk,
     stage_bulk,
@@ -290,16 +293,53 @@ class _BulkBatch:
         return any(member.ctx.sha256 == sha256 for _, _, member in self.members)
 
 
-def _flush_bulk(settings: Any, batch: _BulkBatch, run_id: str, update: ManifestUpdate, index: ManifestIndex,
-                outcomes: list[FileOutcome | None]) -> None:
-    """Check the batch's files as one, then finish and commit each in landing order; if the batch cannot be
-    checked as one (an unexpected error), each file is staged alone, as it would have been without batching."""
-    if not batch.members:
-        return
+def _checked_together(members: list[BulkFile]) -> list[BulkResult] | None:
+    """stage_bulk and the lake parts' bytes of a batch (no file is written); None if the batch cannot be checked as
+    one (an unexpected error): each file is then staged alone, as it would have been without batching."""
     try:
-        results: list[BulkResult] | None = stage_bulk([member for _, _, member in batch.members])
+        results = stage_bulk(members)
+        encode_parts(results)
     except Exception:  # noqa: BLE001 — each file alone then gets its own refusal in words
-        results = None
+        return None
+    return results
+
+
+class _BulkQueue:
+    """Bulk batches are checked on a worker thread (polars and the Parquet encoder release the GIL) while the
+    main thread commits the batch before and reads the files of the next, so both cores work. Commits stay on
+    the main thread and in landing order: a batch is committed only after every batch before it."""
+
+    def __init__(self, pool: ThreadPoolExecutor, commit: Callable[[_BulkBatch, list[BulkResult] | None], None]):
+        self.pool, self.commit = pool, commit
+        self.pending: deque[tuple[_BulkBatch, Future]] = deque()
+
+    def submit(self, batch: _BulkBatch) -> _BulkBatch:
+        """Start checking a full batch and commit those before it; returns a new empty batch."""
+        if batch.members:
+            self.pending.append((batch, self.pool.submit(_checked_together, [m for _, _, m in batch.members])))
+        while len(self.pending) > 1:
+            self._commit_oldest()
+        return _BulkBatch()
+
+    def drain(self, batch: _BulkBatch) -> _BulkBatch:
+        """Check and commit everything waiting, the batch being filled last; returns a new empty batch."""
+        self.submit(batch)
+        while self.pending:
+            self._commit_oldest()
+        return _BulkBatch()
+
+    def holds(self, sha256: str) -> bool:
+        """True if a file with these bytes waits in a batch not yet committed."""
+        return any(batch.holds(sha256) for batch, _ in self.pending)
+
+    def _commit_oldest(self) -> None:
+        batch, future = self.pending.popleft()
+        self.commit(batch, future.result())
+
+
+def _commit_checked(settings: Any, batch: _BulkBatch, results: list[BulkResult] | None, run_id: str,
+                    update: ManifestUpdate, index: ManifestIndex, outcomes: list[FileOutcome | None]) -> None:
+    """Finish and commit each file of a checked batch in landing order (staged alone if the batch was not)."""
     for number, (position, prepared, member) in enumerate(batch.members):
         bulk = None if results is None else (member, results[number])
         if bulk is None:  # a fresh context: the batch's attempt may have left facts on the old one
@@ -331,13 +371,15 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
             report.files.append(_refuse_type(settings, kind, path))
     outcomes: list[FileOutcome | None] = [None] * len(files)
     batch = _BulkBatch()
-    with durable.deferred():
+    with durable.deferred(), ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool:
+        queue = _BulkQueue(pool, lambda checked, results: _commit_checked(settings, checked, results, run_id, update,
+                                                                          index, outcomes))
         try:
             for done, (kind, path) in enumerate(files):
                 if progress:
                     progress(f"ingest {kind}/{path.name}", done, len(files))
                 if done and kind != files[done - 1][0]:
-                    _flush_bulk(settings, batch, run_id, update, index, outcomes)
+                    batch = queue.drain(batch)
                     write_manifest_update(settings, update)
                 if not is_settled(path, settle):
                     outcomes[done] = FileOutcome(
@@ -348,8 +390,9 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
                     )
                     continue
                 prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
-                if isinstance(prepared, _Prepared) and batch.holds(prepared.ctx.sha256):
-                    _flush_bulk(settings, batch, run_id, update, index, outcomes)  # then it is known: unchanged
+                if isinstance(prepared, _Prepared) and (batch.holds(prepared.ctx.sha256)
+                                                        or queue.holds(prepared.ctx.sha256)):
+                    batch = queue.drain(batch)  # then it is known: unchanged
                     prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
                 if isinstance(prepared, FileOutcome):
                     outcomes[done] = prepared
@@ -357,13 +400,13 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
                 opened = (None if _too_large(settings, prepared)
                           else open_for_bulk(KINDS[kind], prepared.ctx, CHUNK_ROWS))
                 if opened is None:
-                    _flush_bulk(settings, batch, run_id, update, index, outcomes)  # landing order is commit order
+                    batch = queue.drain(batch)  # landing order is commit order
                     outcomes[done] = _stage_and_commit(settings, prepared, run_id, update, CHUNK_ROWS, index)
                     continue
                 if not batch.fits(opened, CHUNK_ROWS):
-                    _flush_bulk(settings, batch, run_id, update, index, outcomes)
+                    batch = queue.submit(batch)
                 batch.members.append((done, prepared, opened))
-            _flush_bulk(settings, batch, run_id, update, index, outcomes)
+            batch = queue.drain(batch)
         finally:  # what was committed before an unexpected error is recorded, as it was before it
             write_manifest_update(settings, update)
     for outcome in outcomes:

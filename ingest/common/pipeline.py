@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
+import io
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -109,6 +112,7 @@ class Staged:
     warnings: list[str]
     staging_dir: Path
     frames: dict[str, pl.DataFrame] | None = None  # fiscal_month → rows held in memory instead of staged parts
+    parquet: dict[str, bytes] | None = None  # fiscal_month → those rows already written as a Parquet file's bytes
 
     def scans(self) -> dict[str, pl.LazyFrame]:
         """Each month's rows, from memory or from the staged parts."""
@@ -264,20 +268,32 @@ def stage_file(
 
 
 def _stage(spec: KindSpec, ctx: Context, staging_dir: Path, chunk_rows: int) -> Staged:
-    """stage_file without the safety net: open the layout, check and write each batch, then the whole-file checks."""
+    """stage_file without the safety net: open the layout, check and stage each batch, then the whole-file checks.
+    A file read whole into memory (the fast path) keeps its lake rows in memory too, so the commit writes each
+    month once; the streaming reader's batches are staged on disk, so its memory stays bounded."""
     opened, ctx.opened = ctx.opened or _open_layout(spec, ctx), None
     written = _Written()
-    for number, frame in enumerate(_text_batches(opened.table, opened.names, chunk_rows)):
+    in_memory: dict[str, list[pl.DataFrame]] | None = None if opened.table.frame is None else {}
+    for number, (frame, (result, findings)) in enumerate(_checked_batches(opened, ctx, chunk_rows)):
         written.rows_in += frame.height
-        result = _check_batch(frame, opened, ctx, written.tally)
+        written.tally.add(_one_problem_per_cell(findings))
         if written.tally.total >= MAX_FINDINGS:
             written.stopped_early = True
             break
         if written.tally:
             continue
-        _write_parts(_lake_frame(result, opened.contract, ctx), number, staging_dir, written)
+        lake_rows = _lake_frame(result, opened.contract, ctx)
+        if in_memory is None:
+            _write_parts(lake_rows, number, staging_dir, written)
+            continue
+        for (month,), part in lake_rows.partition_by("fiscal_month", as_dict=True).items():
+            in_memory.setdefault(str(month), []).append(part.drop("fiscal_month"))
+            written.parts.setdefault(str(month), [])
+            written.month_rows[str(month)] = written.month_rows.get(str(month), 0) + part.height
+        written.rows_out += lake_rows.height
     _reject_findings(opened, ctx, written)
-    return _finish_checks(opened, ctx, written, staging_dir)
+    frames = None if in_memory is None else {month: pl.concat(parts) for month, parts in in_memory.items()}
+    return _finish_checks(opened, ctx, written, staging_dir, frames=frames)
 
 
 @dataclass
@@ -358,17 +374,33 @@ def _raw_pii_allowed(layout: Layout, header: list[str], names: list[str],
     return raw_allowed
 
 
-def _check_batch(frame: pl.DataFrame, opened: _Opened, ctx: Context, tally: Tally) -> pl.DataFrame:
-    """Add the layout's constants, scan for PII, transform and check one batch; its problems go to tally."""
-    result, findings = _batch_findings(frame, opened, ctx)
-    tally.add(_one_problem_per_cell(findings))
-    return result
+def _checked_batches(opened: _Opened, ctx: Context, chunk_rows: int
+                     ) -> Iterator[tuple[pl.DataFrame, tuple[pl.DataFrame, list[Finding]]]]:
+    """Each batch of the file with its _batch_findings, in order. A file read whole into memory (the fast path)
+    has its next batch checked on a second thread while this one is (polars releases the GIL); the streaming
+    reader's batches are checked one at a time, so its memory stays bounded."""
+    batches = _text_batches(opened.table, opened.names, chunk_rows)
+    if opened.table.frame is None or opened.table.frame.height <= chunk_rows:
+        yield from ((frame, _batch_findings(frame, opened, ctx)) for frame in batches)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-batch") as pool:
+        ahead: tuple[pl.DataFrame, Future] | None = None
+        for frame in batches:
+            if ahead is None:
+                ahead = (frame, pool.submit(_batch_findings, frame, opened, ctx))
+                continue
+            checked = _batch_findings(frame, opened, ctx)
+            yield ahead[0], ahead[1].result()
+            ahead = None
+            yield frame, checked
+        if ahead is not None:
+            yield ahead[0], ahead[1].result()
 
 
 def _batch_findings(frame: pl.DataFrame, opened: _Opened, ctx: Context,
                     declared_months: Callable[[pl.Series], pl.Series] | None = None
                     ) -> tuple[pl.DataFrame, list[Finding]]:
-    """_check_batch's work: the transformed batch and every finding, in the order they are reported.
+    """The checks of one batch: the transformed batch and every finding, in the order they are reported.
     declared_months maps source_row_number to each row's declared month (a batch of several files)."""
     layout = opened.layout
     if layout.constants:
@@ -417,6 +449,19 @@ class BulkResult:
     frames: dict[str, pl.DataFrame]
     duplicates: pl.DataFrame | None = None  # keys held by more than one row (None: the contract has no key)
     scopes: dict[str, list[str]] | None = None  # per month, the replace scope values (None: compute per file)
+    parquet: dict[str, bytes] | None = None  # per month, the lake part's bytes (encode_parts)
+
+
+def encode_parts(results: list[BulkResult]) -> None:
+    """Write each month's lake rows of a bulk batch as Parquet bytes in memory, so the commit only puts them on
+    disk (ingest_landing does this beside the commits of the batch before, on the other core)."""
+    for result in results:
+        parquet = {}
+        for month, frame in result.frames.items():
+            buffer = io.BytesIO()
+            frame.write_parquet(buffer)
+            parquet[month] = buffer.getvalue()
+        result.parquet = parquet
 
 
 def open_for_bulk(spec: KindSpec, ctx: Context, chunk_rows: int) -> BulkFile | None:
@@ -577,12 +622,13 @@ def _reject_findings(opened: _Opened, ctx: Context, written: _Written) -> None:
 
 
 def _finish_checks(opened: _Opened, ctx: Context, written: _Written, staging_dir: Path,
-                   bulk: BulkResult | None = None) -> Staged:
-    """Whole-file checks over the staged parts (unique keys in the file, then across the lake), then the result.
-    A file of a bulk batch brings its rows, duplicate keys and scopes from the batch's queries."""
+                   bulk: BulkResult | None = None, frames: dict[str, pl.DataFrame] | None = None) -> Staged:
+    """Whole-file checks over the staged parts or the rows in memory (unique keys in the file, then across the
+    lake), then the result. A file of a bulk batch brings its rows, duplicate keys and scopes from the batch's
+    queries."""
     contract = opened.contract
     staged = Staged(contract.table, written.parts, written.month_rows, None, written.rows_in, written.rows_out, [],
-                    staging_dir, None if bulk is None else bulk.frames)
+                    staging_dir, frames if bulk is None else bulk.frames, None if bulk is None else bulk.parquet)
     _check_unique(staged.scans(), contract, ctx, None if bulk is None else bulk.duplicates)
     if bulk is not None and bulk.scopes is not None:
         staged.scopes = bulk.scopes
@@ -793,15 +839,19 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
         final = lake_dir / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(final.name + f".tmp-{os.getpid()}")
-        if staged.frames is not None:
+        if staged.parquet is not None:
+            temp.write_bytes(staged.parquet[month])
+        elif staged.frames is not None:
             staged.frames[month].write_parquet(temp)
         else:
             pl.scan_parquet([str(p) for p in paths], glob=False).sink_parquet(temp)
         durable.replace(temp, final)
+        encoded = None if staged.parquet is None else staged.parquet[month]
         new_parts.append({
             "table": staged.table, "fiscal_month": month, "rows": staged.rows[month], "parquet": relative,
             "scope": None if staged.scopes is None else staged.scopes[month], "live": True,
-            "sha256": lake.file_sha256(final), "bytes": final.stat().st_size,
+            "sha256": lake.file_sha256(final) if encoded is None else hashlib.sha256(encoded).hexdigest(),
+            "bytes": final.stat().st_size,
         })
         kill_point("ingest.after_lake_part")
     for row, part in replaced:

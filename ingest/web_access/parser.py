@@ -191,11 +191,17 @@ def _log_frame(path: Path, encoding: str) -> pl.DataFrame | None:
     if text.endswith("\n") or not text:
         lines = lines.head(-1)  # the empty piece after the last newline is not a line
     physical = lines.len()
-    lines = (pl.DataFrame({"line": lines})
-             .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row_number"))
-             .filter(pl.col("line").str.strip_chars() != "")
-             .with_columns(pl.col("line").str.strip_chars_end("\r\n")))
-    groups = lines["line"].str.extract_groups(COMBINED.pattern).struct.unnest()
+    # the streaming engine runs the pattern over morsels of lines on every core, in line order
+    parsed = (pl.DataFrame({"line": lines})
+              .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row_number"))
+              .lazy()
+              .filter(pl.col("line").str.strip_chars() != "")
+              .select("source_row_number", pl.col("line").str.strip_chars_end("\r\n")
+                      .str.extract_groups(COMBINED.pattern).alias("groups"))
+              .collect(engine="streaming"))
+    if not parsed["source_row_number"].is_sorted():
+        parsed = parsed.sort("source_row_number")
+    lines, groups = parsed.select("source_row_number"), parsed["groups"].struct.unnest()
     matched = groups["host"].is_not_null()  # host is never empty in a match
     if not matched.all():
         number = int(lines["source_row_number"].filter(~matched).min())
