@@ -238,11 +238,9 @@ def _write_load_status(con, settings: Settings, live: dict[str, list[Path]], cha
     load_open_data_items(con)
     load_closed_year_figures(con, settings.home)
     load_lake_file_versions(con, settings.lake_dir)
-    con.execute("create or replace table raw.changed_fiscal_months (source_table varchar, fiscal_month varchar)")
-    for table, months in changed.items():
-        if months:
-            con.executemany("insert into raw.changed_fiscal_months values (?, ?)",
-                            [[table, month] for month in months])
+    changed_rows = [(table, month) for table, months in changed.items() for month in months]
+    _insert_rows(con, "raw.changed_fiscal_months", [("source_table", "varchar"), ("fiscal_month", "varchar")],
+                 changed_rows)
     con.execute(
         "create or replace table raw.source_load_status (source_table varchar, files_loaded bigint, "
         "rows_loaded bigint, last_loaded_at timestamp, data_through_date date, files_quarantined_open bigint)"
@@ -262,15 +260,31 @@ def load_lake_file_versions(con, lake_dir: Path | None) -> None:
     (raw tables written by a test fixture)."""
     from ingest.common import lake
 
-    con.execute("create or replace table raw.lake_file_versions (source_file_sha256 varchar, kind varchar, "
-                "file_name varchar, loaded_at timestamp, run_id varchar)")
-    latest: dict[str, list] = {}  # one row per SHA-256: a version loaded twice counts from its latest load
+    latest: dict[str, tuple] = {}  # one row per SHA-256: a version loaded twice counts from its latest load
     manifest = lake.read_manifest(lake_dir) if lake_dir is not None else []
     for row in sorted(manifest, key=lambda row: str(row.get("loaded_at"))):
         if row.get("status", "live") == "live":
-            latest[row["sha256"]] = [row["sha256"], row["kind"], row["file_name"], row["loaded_at"], row["run_id"]]
-    if latest:
-        con.executemany("insert into raw.lake_file_versions values (?, ?, ?, ?, ?)", list(latest.values()))
+            latest[row["sha256"]] = (row["sha256"], row["kind"], row["file_name"], row["loaded_at"], row["run_id"])
+    _insert_rows(con, "raw.lake_file_versions", [("source_file_sha256", "varchar"), ("kind", "varchar"),
+                                                 ("file_name", "varchar"), ("loaded_at", "timestamp"),
+                                                 ("run_id", "varchar")], list(latest.values()))
+
+
+def _insert_rows(con, table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """Create or replace table with these rows in one statement (through Arrow). executemany commits row by
+    row on a file: 36,000 file versions took 47 s that way, against well under a second as one insert."""
+    import pyarrow as pa
+
+    con.execute(f"create or replace table {table} ({', '.join(f'{name} {dtype}' for name, dtype in columns)})")
+    if not rows:
+        return
+    batch = pa.table({name: [row[index] for row in rows] for index, (name, _) in enumerate(columns)})
+    con.register("_insert_rows_batch", batch)
+    try:
+        names = ", ".join(name for name, _ in columns)
+        con.execute(f"insert into {table} ({names}) select {names} from _insert_rows_batch")
+    finally:
+        con.unregister("_insert_rows_batch")
 
 
 def load_open_data_items(con) -> None:
