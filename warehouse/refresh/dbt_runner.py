@@ -23,9 +23,12 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_vars(settings: Settings, as_of: date) -> dict[str, object]:
-    """The project variables every build gets: the as-of date and the freshness threshold it is judged by."""
-    return {"as_of_date": as_of.isoformat(), "stale_after_days": settings.refresh.stale_after_days}
+def dbt_vars(settings: Settings, as_of: date, tests_changed_months_only: bool = False) -> dict[str, object]:
+    """The project variables every build gets: the as-of date and the freshness threshold it is judged by; and
+    whether the data tests of the big row-level models read only the fiscal months the load step replaced
+    (true only on an incremental load: macros/get_where_subquery.sql)."""
+    return {"as_of_date": as_of.isoformat(), "stale_after_days": settings.refresh.stale_after_days,
+            "tests_changed_months_only": tests_changed_months_only}
 
 
 def invoke_dbt(args: list[str], *, build_path: Path, project_dir: Path, work_dir: Path, dbt_vars: dict[str, object],
@@ -74,14 +77,16 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, log) -> None:
+def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, log,
+            tests_changed_months_only: bool = False) -> None:
     """Run one dbt command of the refresh in this process against the build file; raise DbtFailed naming the
     failing nodes. dbt's console output goes to the run's log, not to the terminal (the CLI prints one line per
-    step, and `--json` prints one document)."""
+    step, and `--json` prints one document). tests_changed_months_only: see dbt_vars."""
     root_handlers = logging.root.handlers[:]  # importing dbt adds a stderr handler that would print others' INFO
     from dbt.cli.main import dbtRunner  # dbt takes ~2 s to import: only when a refresh builds
 
-    log.info("dbt %s", " ".join(args))
+    log.info("dbt %s%s", " ".join(args),
+             " (data tests read only the changed fiscal months)" if tests_changed_months_only else "")
     lines: list[str] = []
 
     def collect(event) -> None:
@@ -89,7 +94,8 @@ def run_dbt(settings: Settings, build_path: Path, args: list[str], as_of: date, 
             lines.append(str(event.info.msg))
 
     arguments = [*dbt_arguments(args, project_dir=settings.dbt_project_dir, work_dir=settings.dbt_dir,
-                                dbt_vars=dbt_vars(settings, as_of)), "--log-level", "none"]
+                                dbt_vars=dbt_vars(settings, as_of, tests_changed_months_only)),
+                 "--log-level", "none"]
     with _environment(dbt_environment(build_path, settings.refresh.dbt_threads,
                                       settings.refresh.duckdb_memory_limit)):
         result = dbtRunner(callbacks=[collect]).invoke(arguments)
