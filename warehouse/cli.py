@@ -611,7 +611,7 @@ def verify(out: Output, repair: bool) -> None:
     def run(settings: Settings):
         result = (repair_lake(settings, new_run_id(), today=settings.as_of_date, rebuild=True) if repair
                   else verify_lake(settings))
-        record_result(settings, result)
+        record_result(settings, result, settings.as_of_date)
         return result
 
     result = _locked(run)

@@ -25,6 +25,7 @@ from warehouse.platform.settings import Settings
 
 ORPHANS_DIR = "_orphans"
 LAST_VERIFY = "last_verify.json"
+VERIFIED_PARTS = "verified_parts.json"  # size and mtime of each part as last hashed intact (the refresh's quick check)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class VerifyReport:
     set_aside: list[dict[str, str]] = field(default_factory=list)
     parts_checked: int = 0
     versions_checked: int = 0
+    full: bool = True  # every part hashed (not only those written since the last check)
     manifest_ok: bool = True
     remaining: list[LakeIssue] | None = None  # after a repair: what a fresh check still finds
 
@@ -72,12 +74,17 @@ class VerifyReport:
         return "lake: " + "; ".join(parts)
 
 
-def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool) -> tuple[str, str] | None:
+def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool,
+                  trusted: dict[str, list[int]] | None = None) -> tuple[str, str] | None:
     path = lake_dir / part["parquet"]
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return "missing", f"{part['parquet']} is missing"
-    if part.get("bytes") is not None and path.stat().st_size != part["bytes"]:
-        return "damaged", f"{part['parquet']} has {path.stat().st_size} bytes, {part['bytes']} were written"
+    if part.get("bytes") is not None and stat.st_size != part["bytes"]:
+        return "damaged", f"{part['parquet']} has {stat.st_size} bytes, {part['bytes']} were written"
+    if trusted is not None and trusted.get(part["parquet"]) == [stat.st_size, stat.st_mtime_ns]:
+        return None  # hashed intact by an earlier check and not written since
     if checksums and part.get("sha256"):
         if lake.file_sha256(path) != part["sha256"]:
             return "damaged", f"{part['parquet']} does not match the checksum recorded when it was written"
@@ -89,8 +96,10 @@ def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool) -> tupl
     return None
 
 
-def verify_lake(settings: Settings, *, checksums: bool = True) -> VerifyReport:
-    """Check the lake against its manifest; change nothing."""
+def verify_lake(settings: Settings, *, checksums: bool = True,
+                trusted: dict[str, list[int]] | None = None) -> VerifyReport:
+    """Check the lake against its manifest; change nothing. trusted (lake path → [size, mtime_ns] of parts an
+    earlier check hashed intact, see verified_parts) skips the checksum of parts unchanged since."""
     report = VerifyReport()
     lake_dir = settings.lake_dir
     try:
@@ -118,7 +127,7 @@ def verify_lake(settings: Settings, *, checksums: bool = True) -> VerifyReport:
             if not part.get("live"):
                 continue
             report.parts_checked += 1
-            problem = _part_problem(lake_dir, part, checksums)
+            problem = _part_problem(lake_dir, part, checksums, trusted)
             if problem:
                 report.issues.append(LakeIssue(problem[0], part["parquet"], problem[1], row["file_name"], row["sha256"]))
             elif not part.get("sha256"):
@@ -168,11 +177,12 @@ def _restore(settings: Settings, row: dict[str, Any], today: date) -> str | None
         live = {part["fiscal_month"]: part for part in row["parts"] if part.get("live")}
         if staged.table not in row["tables"] or not set(live) <= set(staged.parts):
             return "its original no longer gives the same months"
+        scans = staged.scans()
         for month, part in live.items():
             final = settings.lake_dir / part["parquet"]
             final.parent.mkdir(parents=True, exist_ok=True)
             temp = final.with_name(final.name + ".restore-tmp")
-            frame = pl.read_parquet([str(p) for p in staged.parts[month]], glob=False)
+            frame = scans[month].collect()
             # keep the original lineage (loaded_at) so the restored part equals what was lost
             original_loaded_at = row.get("loaded_at")
             if original_loaded_at is not None and "loaded_at" in frame.columns:
@@ -277,17 +287,23 @@ def rebuild_manifest(settings: Settings) -> tuple[list[dict[str, Any]], list[str
     return rows, notes
 
 
-def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) -> VerifyReport:
+def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool, quick: bool = False) -> VerifyReport:
     """Verify, then repair what can be repaired: restore, set aside, move orphans; rebuild a lost manifest
-    only when `rebuild` (the operator's `warehouse verify --repair`; a refresh stops instead)."""
-    report = verify_lake(settings)
+    only when `rebuild` (the operator's `warehouse verify --repair`; a refresh stops instead).
+
+    quick (the refresh) hashes only the parts written since the last check, unless that check's full hash is
+    older than [refresh] full_verify_days; sizes, presence and orphans are always checked."""
+    trusted = trusted_parts(settings, today) if quick else None
+    report = verify_lake(settings, trusted=trusted)
+    report.full = trusted is None
     lake_dir = settings.lake_dir
     if not report.manifest_ok and report.issues[0].problem == "lake_lost":
         if not rebuild:
             return report
         report.repaired.append(_reload_from_archive(settings, run_id, today))
-        reloaded = verify_lake(settings)
+        reloaded = verify_lake(settings, trusted=trusted)
         reloaded.repaired = report.repaired
+        reloaded.full = trusted is None
         return reloaded
     if not report.manifest_ok:
         if not rebuild:
@@ -295,8 +311,9 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
         rows, notes = rebuild_manifest(settings)
         lake.write_manifest(lake_dir, rows)
         report.repaired.append("manifest rebuilt from the Parquet files: " + "; ".join(notes))
-        rebuilt = verify_lake(settings)
+        rebuilt = verify_lake(settings, trusted=trusted)
         rebuilt.repaired = report.repaired
+        rebuilt.full = trusted is None
         report = rebuilt
     _remove_temp_files(settings, report)
     rows = lake.read_manifest(lake_dir)
@@ -340,7 +357,7 @@ def repair_lake(settings: Settings, run_id: str, *, today: date, rebuild: bool) 
                 path.unlink()
                 report.repaired.append(f"removed {part['parquet']} (replaced by a newer file, left by an interrupted load)")
     if report.issues or report.repaired or report.set_aside:
-        report.remaining = verify_lake(settings).issues
+        report.remaining = verify_lake(settings, trusted=trusted).issues
     return report
 
 
@@ -376,10 +393,56 @@ def _remove_temp_files(settings: Settings, report: VerifyReport) -> None:
                 report.repaired.append(f"removed {path.relative_to(settings.home)} (a write interrupted before it finished)")
 
 
-def record_result(settings: Settings, report: VerifyReport) -> None:
-    """Keep the last verification's result for `warehouse status`."""
+def record_result(settings: Settings, report: VerifyReport, today: date | None = None) -> None:
+    """Keep the last verification's result for `warehouse status`, and (when the lake checked intact) the size
+    and mtime of every live part as hashed intact, for the next quick check."""
     payload = {**report.to_dict(), "at": _now(), "summary": report.summary()}
     durable.write_text(settings.runs_dir / LAST_VERIFY, json.dumps(payload, ensure_ascii=False, indent=2))
+    if report.ok and report.manifest_ok:
+        _record_verified_parts(settings, report, today)
+
+
+def _record_verified_parts(settings: Settings, report: VerifyReport, today: date | None) -> None:
+    lake_dir = settings.lake_dir
+    stamps: dict[str, list[int]] = {}
+    for row in lake.read_manifest(lake_dir):
+        if row.get("status", "live") != "live":
+            continue
+        for part in row["parts"]:
+            if part.get("live") and part.get("sha256"):
+                try:
+                    stat = (lake_dir / part["parquet"]).stat()
+                except FileNotFoundError:
+                    continue
+                stamps[part["parquet"]] = [stat.st_size, stat.st_mtime_ns]
+    previous = _read_verified_parts(settings)
+    full_on = (today or date.today()).isoformat() if report.full else (previous or {}).get("full_on")
+    if full_on is None:
+        return
+    durable.write_text(settings.runs_dir / VERIFIED_PARTS, json.dumps({"full_on": full_on, "parts": stamps}))
+
+
+def _read_verified_parts(settings: Settings) -> dict[str, Any] | None:
+    try:
+        document = json.loads((settings.runs_dir / VERIFIED_PARTS).read_text(encoding="utf-8"))
+        return document if isinstance(document.get("parts"), dict) and isinstance(document.get("full_on"), str) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def trusted_parts(settings: Settings, today: date) -> dict[str, list[int]] | None:
+    """Parts hashed intact by an earlier check (lake path → [size, mtime_ns]), or None when the last full hash
+    of the lake is older than [refresh] full_verify_days (or there is none): then every part is hashed."""
+    document = _read_verified_parts(settings)
+    if document is None:
+        return None
+    try:
+        age = (today - date.fromisoformat(document["full_on"])).days
+    except ValueError:
+        return None
+    if not 0 <= age < settings.refresh.full_verify_days:
+        return None
+    return document["parts"]
 
 
 def last_result(settings: Settings) -> dict[str, Any] | None:

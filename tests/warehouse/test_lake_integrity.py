@@ -4,6 +4,7 @@ their archived originals, landing files still being written, removing and retryi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,38 @@ def test_a_damaged_lake_file_is_restored_from_its_archived_original(home: Path, 
     assert any("restored" in line for line in record["lake"]["repaired"])
     status = json.loads(run_warehouse(home, "--json", "status", check=True).stdout)
     assert status["lake_verify"]["ok"] and any("restored" in line for line in status["lake_verify"]["repaired"])
+
+
+def test_the_refresh_hashes_only_parts_written_since_the_last_check_until_a_full_check_is_due(home: Path):
+    """A refresh re-hashes a part whose size or mtime changed since a check hashed it intact; a part rotted in
+    place (same size, same mtime) is found by the next full hash ([refresh] full_verify_days) or by
+    `warehouse verify`, which always hashes every part."""
+    code, record = _refresh(home)  # the first check since the demo: every part hashed, stamps recorded
+    assert code == 0, record
+    stamps = json.loads((home / "runs" / "verified_parts.json").read_text(encoding="utf-8"))
+    part = _certificate_part(home)
+    assert part.relative_to(home / "lake").as_posix() in stamps["parts"]
+    original, stat = part.read_bytes(), part.stat()
+    rotted = original[:100] + bytes(len(original) - 100)
+
+    part.write_bytes(rotted)  # written again: a new mtime, the same size
+    code, record = _refresh(home)
+    assert code == 0, record
+    assert any("restored" in line for line in record["lake"]["repaired"]), record["lake"]
+    assert part.read_bytes() == original
+
+    stat = part.stat()
+    part.write_bytes(rotted)
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # bit rot: size and mtime as hashed intact
+    code, record = _refresh(home)
+    assert code == 0 and not record["lake"]["repaired"], "the quick check trusts a part unchanged since it was hashed"
+    assert part.read_bytes() == rotted
+    checked = run_warehouse(home, "--json", "verify")
+    assert checked.returncode == 1 and {i["problem"] for i in json.loads(checked.stdout)["issues"]} == {"damaged"}
+    code, record = _refresh(home, WAREHOUSE_REFRESH_FULL_VERIFY_DAYS="0")  # a full check is due
+    assert code == 0, record
+    assert any("restored" in line for line in record["lake"]["repaired"]), record["lake"]
+    assert part.read_bytes() == original
 
 
 def test_a_damaged_lake_file_without_any_original_is_set_aside_never_silently_lost(home: Path):

@@ -27,6 +27,7 @@ BAD = [
     ("WAREHOUSE_SQL_MEMORY_LIMIT", "lots", "512MB"),
     ("WAREHOUSE_REFRESH_DBT_THREADS", "2.5", "whole number"),
     ("WAREHOUSE_REFRESH_DUCKDB_MEMORY_LIMIT", "lots", "2GB"),
+    ("WAREHOUSE_REFRESH_FULL_VERIFY_DAYS", "-1", "from 0"),
     ("WAREHOUSE_PRIVACY_MIN_PUBLISHABLE_COUNT", "", "whole number"),
     ("WAREHOUSE_PUBLISH_VERSION_KEPT", "3", "not a setting"),  # a typo is not silently ignored
 ]

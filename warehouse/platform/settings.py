@@ -59,6 +59,7 @@ class PublishSettings:
 class RefreshSettings:
     dbt_threads: int = _rule(int, minimum=1, maximum=64)
     duckdb_memory_limit: str = _rule(str, pattern=MEMORY_PATTERN, allowed="a size such as 2GB")
+    full_verify_days: int = _rule(int, minimum=0, maximum=3660)
     stale_after_days: int = _rule(int, minimum=1, maximum=3660)
 
 
