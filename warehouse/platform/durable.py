@@ -11,6 +11,7 @@ point calls before it writes (`immediate()`), so it never lists a file that is n
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import sys
@@ -176,6 +177,20 @@ def copy_file(source: Path, target: Path) -> None:
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     shutil.copyfile(source, temp)
     replace(temp, target)
+
+
+def copy_file_hashed(source: Path, target: Path, chunk: int = 1 << 20) -> str:
+    """copy_file that reads source once and returns the SHA-256 of the bytes it wrote (a published file is
+    hashed and kept in one pass, not three)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    digest = hashlib.sha256()
+    with source.open("rb") as reader, temp.open("wb") as writer:
+        while data := reader.read(chunk):
+            digest.update(data)
+            writer.write(data)
+    replace(temp, target)
+    return digest.hexdigest()
 
 
 def append_line(path: Path, line: str) -> None:
