@@ -266,13 +266,15 @@ def _quiet_context(gx, verbose: bool):
     return context
 
 
-def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None, verbose: bool | None = None) -> GateResult:
+def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None, verbose: bool | None = None,
+              memory_limit: str | None = None) -> GateResult:
     """Run every suite against the tables of db_path (read-only) and the golden-record checks.
 
     raw_files limits the raw suites to the rows of the given file versions (lake table → sha256 list): a
     refresh gates what arrived in this run, since older lake files passed these suites when they arrived.
     None validates every raw row. verbose (default: WAREHOUSE_VERBOSE) lets great-expectations draw its
-    progress bars; otherwise the gates print nothing.
+    progress bars; otherwise the gates print nothing. memory_limit caps DuckDB's buffer pool while the gates
+    scan the raw tables (the refresh passes [refresh] duckdb_memory_limit).
     """
     import great_expectations as gx
 
@@ -282,7 +284,7 @@ def run_gates(db_path: Path, raw_files: dict[str, list[str]] | None = None, verb
 
     result = GateResult()
     context = _quiet_context(gx, verbose_requested() if verbose is None else verbose)
-    with connect_read_only(db_path) as con:
+    with connect_read_only(db_path, memory_limit) as con:
         for suite_name, table_name, expectations in raw_suites():
             files = None if raw_files is None else raw_files.get(table_name, [])
             result.rows += _raw_suite_rows(con, context, gx, suite_name, table_name, expectations, files)

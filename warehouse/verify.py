@@ -103,7 +103,7 @@ def verify_lake(settings: Settings, *, checksums: bool = True,
     report = VerifyReport()
     lake_dir = settings.lake_dir
     try:
-        rows = lake.read_manifest(lake_dir)
+        rows = lake.read_manifest(lake_dir, shared=True)
     except lake.ManifestDamaged as exc:
         report.manifest_ok = False
         missing = not (lake_dir / lake.MANIFEST_NAME).exists()
@@ -405,7 +405,7 @@ def record_result(settings: Settings, report: VerifyReport, today: date | None =
 def _record_verified_parts(settings: Settings, report: VerifyReport, today: date | None) -> None:
     lake_dir = settings.lake_dir
     stamps: dict[str, list[int]] = {}
-    for row in lake.read_manifest(lake_dir):
+    for row in lake.read_manifest(lake_dir, shared=True):
         if row.get("status", "live") != "live":
             continue
         for part in row["parts"]:

@@ -79,9 +79,26 @@ def read_manifest_file(path: Path) -> list[dict[str, Any]]:
     return _rows_of(pl.read_parquet(path, glob=False))
 
 
-def read_manifest(lake_dir: Path) -> list[dict[str, Any]]:
-    """All accepted file versions: empty for a new lake, ManifestDamaged if the index is lost but data is not."""
+_SHARED: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
+
+
+def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any]]:
+    """All accepted file versions: empty for a new lake, ManifestDamaged if the index is lost but data is not.
+
+    shared=True returns the rows this process already read from the same manifest file (same inode, size and
+    mtime; every write replaces the file) for callers that only read them: a 36,000-version manifest takes about
+    a second to parse, and one refresh reads it in several steps. Callers that change rows read their own."""
     path = lake_dir / MANIFEST_NAME
+    if shared and path.exists():
+        stat = path.stat()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        cached = _SHARED.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rows = read_manifest(lake_dir)
+        _SHARED.clear()  # one manifest at a time: a long-lived process never holds old lakes
+        _SHARED[path] = (key, rows)
+        return rows
     repair = "Nothing was changed. Run `warehouse verify --repair` to rebuild it from the Parquet files."
     if not path.exists():
         files = lake_parquet_files(lake_dir)

@@ -122,9 +122,11 @@ def file_pattern(path: Path | str) -> str:
 
 # --- connections -----------------------------------------------------------------------------------------------
 
-def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection: never takes the writer's lock, so it never blocks a refresh."""
-    return duckdb.connect(str(path), read_only=True)
+def connect_read_only(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection: never takes the writer's lock, so it never blocks a refresh. memory_limit caps
+    DuckDB's buffer pool for a step that scans the whole lake (its default is 80 % of the machine)."""
+    return duckdb.connect(str(path), read_only=True,
+                          config={} if memory_limit is None else {"memory_limit": memory_limit})
 
 
 def connect_build(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:

@@ -20,7 +20,8 @@ def run_quality_gates(run: Refresh, build_path: Path, report: Any) -> Any:
     with run.step("quality_gates", "great-expectations suites and golden records"):
         from expectations import run_gates  # great-expectations takes seconds to import: only here
 
-        gate = run_gates(build_path, raw_files=files_of_this_run(report))
+        gate = run_gates(build_path, raw_files=files_of_this_run(report),
+                         memory_limit=run.settings.refresh.duckdb_memory_limit)
         if gate.failed:
             gate = gate_setting_aside_failing_files(run, build_path, report, gate)
         run.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
@@ -42,7 +43,7 @@ def gate_setting_aside_failing_files(run: Refresh, build_path: Path, report: Any
 
     def gated(excluded: set[str]):
         files = {table: [sha for sha in shas if sha not in excluded] for table, shas in this_run.items()}
-        return run_gates(build_path, raw_files=files)
+        return run_gates(build_path, raw_files=files, memory_limit=run.settings.refresh.duckdb_memory_limit)
 
     def passes(excluded: set[str]) -> bool:
         run.load_raw(build_path, excluded)

@@ -81,7 +81,7 @@ def plan_load(run: Refresh) -> LoadPlan:
         return LoadPlan(False, "the published file's raw tables cannot be read")
     from ingest.common import lake  # ingest pulls in polars: only when a refresh runs
 
-    rows = lake.read_manifest(settings.lake_dir)
+    rows = lake.read_manifest(settings.lake_dir, shared=True)
     not_live = {row["sha256"] for row in rows if row.get("status", "live") != "live"}
     live: dict[str, dict[str, set[str]]] = {}
     for row in rows:
@@ -159,7 +159,7 @@ def live_files_by_table(settings: Settings, exclude: set[str] = frozenset()) -> 
     from ingest.common import lake
 
     files: dict[str, list[Path]] = {}
-    for row in lake.read_manifest(settings.lake_dir):
+    for row in lake.read_manifest(settings.lake_dir, shared=True):
         if row.get("status", "live") != "live" or row["sha256"] in exclude:
             continue
         for part in row["parts"]:
@@ -261,7 +261,7 @@ def load_lake_file_versions(con, lake_dir: Path | None) -> None:
     from ingest.common import lake
 
     latest: dict[str, tuple] = {}  # one row per SHA-256: a version loaded twice counts from its latest load
-    manifest = lake.read_manifest(lake_dir) if lake_dir is not None else []
+    manifest = lake.read_manifest(lake_dir, shared=True) if lake_dir is not None else []
     for row in sorted(manifest, key=lambda row: str(row.get("loaded_at"))):
         if row.get("status", "live") == "live":
             latest[row["sha256"]] = (row["sha256"], row["kind"], row["file_name"], row["loaded_at"], row["run_id"])
