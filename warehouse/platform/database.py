@@ -392,7 +392,7 @@ def publish(settings: Settings, build_path: Path, run_id: str, docs_dir: Path | 
             (folder / "open").mkdir()
         durable.fsync_dir(folder)
         kill_point("publish.after_open")
-        sha = durable.copy_file_hashed(served, kept)
+        sha = str(durable.copy_file(served, kept, hashed=True))
         kill_point("publish.after_version_copy")
         release = _release_payload(version_id, run_id, served, sha)
         _write_json(folder / RELEASE_FILE, release)  # the folder is complete from here on

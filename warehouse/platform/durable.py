@@ -171,22 +171,19 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def copy_file(source: Path, target: Path) -> None:
-    """Copy source to target atomically and durably (a separate inode, never a hard link)."""
+def copy_file(source: Path, target: Path, *, hashed: bool = False) -> str | None:
+    """Copy source to target atomically and durably (a separate inode, never a hard link). hashed=True reads
+    source once and returns the SHA-256 of the bytes written (a published file is hashed and kept in one pass,
+    not three); otherwise the kernel copies (sendfile) and None is returned."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    shutil.copyfile(source, temp)
-    replace(temp, target)
-
-
-def copy_file_hashed(source: Path, target: Path, chunk: int = 1 << 20) -> str:
-    """copy_file that reads source once and returns the SHA-256 of the bytes it wrote (a published file is
-    hashed and kept in one pass, not three)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    if not hashed:
+        shutil.copyfile(source, temp)
+        replace(temp, target)
+        return None
     digest = hashlib.sha256()
     with source.open("rb") as reader, temp.open("wb") as writer:
-        while data := reader.read(chunk):
+        while data := reader.read(1 << 20):
             digest.update(data)
             writer.write(data)
     replace(temp, target)
