@@ -422,6 +422,26 @@ def _record_verified_parts(settings: Settings, report: VerifyReport, today: date
     durable.write_text(settings.runs_dir / VERIFIED_PARTS, json.dumps({"full_on": full_on, "parts": stamps}))
 
 
+def stamp_written_parts(settings: Settings, versions: set[str]) -> None:
+    """Ingest hashed the parts of these file versions as it wrote them: stamp them as checked, so the next quick
+    check does not hash them again (after a full rebuild, that would be the whole lake)."""
+    document = _read_verified_parts(settings)
+    if document is None or not versions:
+        return
+    lake_dir = settings.lake_dir
+    for row in lake.read_manifest(lake_dir, shared=True):
+        if row["sha256"] not in versions or row.get("status", "live") != "live":
+            continue
+        for part in row["parts"]:
+            if part.get("live") and part.get("sha256"):
+                try:
+                    stat = (lake_dir / part["parquet"]).stat()
+                except FileNotFoundError:
+                    continue
+                document["parts"][part["parquet"]] = [stat.st_size, stat.st_mtime_ns]
+    durable.write_text(settings.runs_dir / VERIFIED_PARTS, json.dumps(document))
+
+
 def _read_verified_parts(settings: Settings) -> dict[str, Any] | None:
     try:
         document = json.loads((settings.runs_dir / VERIFIED_PARTS).read_text(encoding="utf-8"))

@@ -160,6 +160,74 @@ def test_the_refresh_hashes_only_parts_written_since_the_last_check_until_a_full
     assert part.read_bytes() == original
 
 
+def _rot_in_place(part: Path) -> bytes:
+    """Bit rot that keeps the size and the mtime a check stamped: the quick check trusts the part."""
+    original, stat = part.read_bytes(), part.stat()
+    part.write_bytes(original[:100] + bytes(len(original) - 100))
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return original
+
+
+def test_a_full_rebuild_hashes_every_part_even_those_the_quick_check_trusts(home: Path):
+    before = _marts(home)
+    code, record = _refresh(home)  # stamps every part as hashed intact
+    assert code == 0, record
+    part = _certificate_part(home)
+    original = _rot_in_place(part)
+    code, record = _refresh(home, "--full-rebuild")
+    assert code == 0, record
+    assert any("restored" in line for line in record["lake"]["repaired"]), record["lake"]
+    assert part.read_bytes() == original
+    assert _marts(home) == before
+
+
+def _correct_last_reading(csv: Path) -> None:
+    """A department sends a corrected file: the last reading's last digit changed, the file settled."""
+    text = csv.read_text(encoding="utf-8").rstrip()
+    csv.write_text(text[:-1] + str((int(text[-1]) + 1) % 10) + "\n", encoding="utf-8")
+    os.utime(csv, (time.time() - 600, time.time() - 600))
+
+
+def test_parts_ingest_writes_are_stamped_as_hashed(home: Path):
+    """Ingest hashes each part as it writes it: the next quick check need not hash it again."""
+    from ingest.common import lake
+
+    code, record = _refresh(home)
+    assert code == 0, record
+    corrected = home / "landing" / "energy" / "energy_interval_school-7d34e715_2021-03.csv"
+    _correct_last_reading(corrected)
+    code, record = _refresh(home)
+    assert code == 0, record
+    new_version = next(item for item in record["files"] if item["path"] == str(corrected))
+    assert new_version["status"] == "replaced", new_version
+    stamps = json.loads((home / "runs" / "verified_parts.json").read_text(encoding="utf-8"))["parts"]
+    written = [part["parquet"] for row in lake.read_manifest(home / "lake") if row["sha256"] == new_version["sha256"]
+               for part in row["parts"] if part.get("live")]
+    assert written and all(stamps.get(path) == [(home / "lake" / path).stat().st_size,
+                                                (home / "lake" / path).stat().st_mtime_ns] for path in written)
+
+
+def test_an_incremental_load_hashes_the_trusted_parts_of_the_months_it_reads(home: Path):
+    """A corrected file for one school changes March's interval readings; the incremental load reads every live
+    part of that month, so a part of another facility that rotted in place is hashed, restored, and the load
+    becomes full."""
+    from ingest.common import lake
+
+    code, record = _refresh(home)
+    assert code == 0, record
+    rows = lake.read_manifest(home / "lake")
+    other = next(home / "lake" / part["parquet"] for row in rows if row["file_name"].startswith("energy_interval_F0001")
+                 for part in row["parts"] if part.get("live"))
+    original = _rot_in_place(other)
+    _correct_last_reading(home / "landing" / "energy" / "energy_interval_school-7d34e715_2021-03.csv")
+    code, record = _refresh(home)
+    assert code == 0, record
+    assert any("restored" in line for line in record["lake"]["repaired"]), record["lake"]
+    assert other.read_bytes() == original
+    log = (home / "runs" / f"{record['run_id']}.log").read_text(encoding="utf-8")
+    assert "load: full load of the lake into a new build file (verify repaired the lake" in log, log[-3000:]
+
+
 def test_a_damaged_lake_file_without_any_original_is_set_aside_never_silently_lost(home: Path):
     part = _certificate_part(home)
     part.unlink()

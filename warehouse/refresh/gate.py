@@ -18,10 +18,7 @@ if TYPE_CHECKING:
 def run_quality_gates(run: Refresh, build_path: Path, report: Any) -> Any:
     """The gate step; returns the gate result whose rows go into meta.quality_results."""
     with run.step("quality_gates", "great-expectations suites and golden records"):
-        from expectations import run_gates  # great-expectations takes seconds to import: only here
-
-        gate = run_gates(build_path, raw_files=files_of_this_run(report),
-                         memory_limit=run.settings.refresh.duckdb_memory_limit)
+        gate = _run_gates(run, build_path, files_of_this_run(report))
         if gate.failed:
             gate = gate_setting_aside_failing_files(run, build_path, report, gate)
         run.record.quality = {"passed": gate.passed, "failed": gate.failed, "total": gate.total}
@@ -31,8 +28,6 @@ def run_quality_gates(run: Refresh, build_path: Path, report: Any) -> Any:
 def gate_setting_aside_failing_files(run: Refresh, build_path: Path, report: Any, gate: Any) -> Any:
     """A quality gate failed: if files new since the published version make it fail, set them aside,
     rebuild and gate again; otherwise the gate stops the publish as before."""
-    from expectations import run_gates
-
     failing = [row for row in gate.rows if not row["success"]]
     lake_tables = set(raw_source_columns(run.settings))
     failing_tables = {str(row["table_name"]) for row in failing}
@@ -43,7 +38,7 @@ def gate_setting_aside_failing_files(run: Refresh, build_path: Path, report: Any
 
     def gated(excluded: set[str]):
         files = {table: [sha for sha in shas if sha not in excluded] for table, shas in this_run.items()}
-        return run_gates(build_path, raw_files=files, memory_limit=run.settings.refresh.duckdb_memory_limit)
+        return _run_gates(run, build_path, files)
 
     def passes(excluded: set[str]) -> bool:
         run.load_raw(build_path, excluded)
@@ -60,3 +55,9 @@ def gate_setting_aside_failing_files(run: Refresh, build_path: Path, report: Any
     if final.failed:
         raise RefreshFailed("quality_gates", final.summary())
     return final
+
+
+def _run_gates(run: Refresh, build_path: Path, raw_files: dict[str, list[str]]) -> Any:
+    from expectations import run_gates  # great-expectations takes seconds to import: only here
+
+    return run_gates(build_path, raw_files=raw_files, memory_limit=run.settings.refresh.duckdb_memory_limit)

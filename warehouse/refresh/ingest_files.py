@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from warehouse.platform.faults import kill_point
+from warehouse.verify import stamp_written_parts
 
 if TYPE_CHECKING:
     from warehouse.refresh.run import Refresh
@@ -17,6 +18,8 @@ def ingest_new_files(run: Refresh) -> Any:
         report = ingest_landing(run.settings, run.record.run_id, today=run.as_of,
                                 progress=lambda desc, done, total: run.progress("ingest", f"{desc} ({done}/{total})"))
         record_ingest(run, report)
+        stamp_written_parts(run.settings, {outcome.sha256 for outcome in report.files
+                                           if outcome.status in {"loaded", "replaced"}})
     kill_point("refresh.after_ingest")
     return report
 

@@ -45,10 +45,16 @@ class LoadPlan:
 
 def load_lake(run: Refresh, build_path: Path) -> dict[str, dict[str, object]]:
     """The load step: the build file holding the lake; lake table → files, rows, data through."""
+    from warehouse.refresh.verify_lake import hash_before_load  # verify_lake → plan → load
+
     plan = plan_load(run)
     with run.step("load_raw", plan.describe()):
         run.log.info("load: %s", plan.describe())
         status = None
+        if plan.incremental and hash_before_load(run, plan.months):
+            plan = plan_load(run)  # the lake was repaired: a full load
+            run.log.info("load: %s", plan.describe())
+            run.progress("load_raw", plan.describe())
         if plan.incremental:
             try:
                 status = load_changed_months(run.settings, build_path, plan.months,

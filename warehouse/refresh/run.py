@@ -22,7 +22,7 @@ from warehouse.refresh.load import load_lake, load_raw, open_quarantine_by_table
 from warehouse.refresh.lock import waiting_refresh_lock
 from warehouse.refresh.plan import needs_build
 from warehouse.refresh.publish import publish_release
-from warehouse.refresh.verify_lake import verify_lake
+from warehouse.refresh.verify_lake import hash_before_load, verify_lake
 
 Progress = Callable[[str, str], None]  # (step, message)
 SCRATCH_DIRS = ("ingest_staging", "restore_staging")  # ingest's and lake repair's, only touched under the lock
@@ -52,6 +52,7 @@ class Refresh:
         self.full_rebuild = full_rebuild
         self.dbt_code_fingerprint = ""  # set by the plan step: models, seeds, macros, dbt_project.yml
         self.load_plan = None  # set by the load step: incremental or full, and why
+        self.lake_hashed_in_full = False  # every live part hashed in this run (not only those new since a check)
         self.set_aside: list[dict[str, str]] = []
         self.warnings: list[str] = []
         self.log = ledger.run_logger(settings, self.record.run_id)
@@ -117,6 +118,7 @@ class Refresh:
 
     def load_raw(self, build_path: Path, exclude: set[str] = frozenset()) -> dict[str, dict[str, object]]:
         """The lake (less `exclude`d file versions) into schema raw of build_path."""
+        hash_before_load(self, None)
         self.build_path = build_path
         return load_raw(self.settings, build_path, open_quarantine_by_table(self.settings), exclude=exclude)
 
