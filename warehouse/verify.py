@@ -11,6 +11,7 @@ from the kept previous copy when there is one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -385,12 +386,13 @@ def _reload_from_archive(settings: Settings, run_id: str, today: date) -> str:
 def _remove_temp_files(settings: Settings, report: VerifyReport) -> None:
     """Temp files of a write that never reached its rename (a kill): never data, safe to remove under the lock."""
     for folder in (settings.lake_dir, settings.archive_dir, settings.quarantine_dir):
-        if not folder.exists():
-            continue
-        for path in folder.rglob("*"):
-            if path.is_file() and (".tmp-" in path.name or path.name.endswith(".restore-tmp")):
-                path.unlink()
-                report.repaired.append(f"removed {path.relative_to(settings.home)} (a write interrupted before it finished)")
+        for directory, _, names in os.walk(folder):  # not Path.rglob: a 36,000-file archive takes it seconds
+            for name in names:
+                path = Path(directory) / name
+                if (".tmp-" in name or name.endswith(".restore-tmp")) and path.is_file():
+                    path.unlink()
+                    report.repaired.append(f"removed {path.relative_to(settings.home)} (a write interrupted before it "
+                                           "finished)")
 
 
 def record_result(settings: Settings, report: VerifyReport, today: date | None = None) -> None:

@@ -46,6 +46,7 @@ class FileOutcome:
     message_ja: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
     replaced: list[dict[str, str]] = field(default_factory=list)  # [{table, fiscal_month, sha256, file_name}]
+    seen_before: bool = False  # unchanged: a live version already loaded from a file of the same name
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -772,14 +773,18 @@ class LiveParts:
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self._parts: dict[tuple[str, str], list[tuple[int, int, dict[str, Any], dict[str, Any]]]] = {}
+        self._by_scope: dict[tuple[str, str, str], list[tuple[int, int, dict[str, Any], dict[str, Any]]]] = {}
         self._rows = 0
         for row in rows:
             self.add(row)
 
     def add(self, row: dict[str, Any]) -> None:
-        """Index a version's parts (in manifest order)."""
+        """Index a version's parts (in manifest order), also by each scope value they cover."""
         for number, part in enumerate(row["parts"]):
-            self._parts.setdefault((part["table"], part["fiscal_month"]), []).append((self._rows, number, row, part))
+            entry = (self._rows, number, row, part)
+            self._parts.setdefault((part["table"], part["fiscal_month"]), []).append(entry)
+            for value in part.get("scope") or [""]:
+                self._by_scope.setdefault((part["table"], part["fiscal_month"], value), []).append(entry)
         self._rows += 1
 
     def live(self, table: str, months: Iterable[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -788,13 +793,24 @@ class LiveParts:
                  if entry[2].get("status", "live") == "live" and entry[3].get("live")]
         return [(row, part) for _, _, row, part in sorted(found, key=lambda entry: entry[:2])]
 
+    def overlapping(self, table: str, scopes: dict[str, list[str]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(manifest row, part) of the live parts of table whose scope shares a value with scopes[month], in
+        manifest order: a facility's file looks at that facility's parts, not at the month's 300."""
+        found = {}
+        for month, values in scopes.items():
+            for value in values:
+                for entry in self._by_scope.get((table, month, value), ()):
+                    if entry[2].get("status", "live") == "live" and entry[3].get("live"):
+                        found[entry[:2]] = entry
+        return [(row, part) for _, _, row, part in sorted(found.values(), key=lambda entry: entry[:2])]
+
 
 def plan_replacement(live: LiveParts, staged: Staged, path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The (manifest row, part) pairs the staged file replaces; Rejected if it only partly overlaps loaded data."""
     if staged.scopes is None:
         return []
     replaced = []
-    for row, part in live.live(staged.table, staged.scopes):
+    for row, part in live.overlapping(staged.table, staged.scopes):  # parts sharing no scope value are untouched
         new_scope = set(staged.scopes[part["fiscal_month"]])
         old_scope = set(part.get("scope") or [""])
         if old_scope <= new_scope:
@@ -875,8 +891,8 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
 def write_manifest_update(settings: Any, update: ManifestUpdate) -> None:
     """Record the versions committed since the last call in one manifest write, then delete what they replaced.
 
-    Called once per kind of file in a run (not once per file: the manifest is rewritten whole, and 36,000 small
-    files must not rewrite it 36,000 times)."""
+    Called once per run (not once per file: the manifest is rewritten whole, and 36,000 small files must not
+    rewrite it 36,000 times)."""
     if not update.stale:
         return
     lake.write_manifest(settings.lake_dir, update.rows)

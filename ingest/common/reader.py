@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,13 @@ HEADER_SEARCH_ROWS = ReadOptions().header_search_rows  # title and blank lines a
 FAST_READ_MAX_BYTES = 256 * 1024 * 1024  # larger files stream through the csv reader (bounded memory)
 # Whitespace to Python's str.strip but not to polars (Rust): a file holding one is left to the streaming reader,
 # so "blank row" means the same on both paths.
-PYTHON_ONLY_WHITESPACE = re.compile("[\x1c-\x1f]")
+PYTHON_ONLY_WHITESPACE = "\x1c\x1d\x1e\x1f"
+
+
+def has_python_only_whitespace(text: str) -> bool:
+    """One `in` per character: a substring search at memchr speed, where a regex class steps through every
+    character (a tenth of a second per 50 MB log)."""
+    return any(character in text for character in PYTHON_ONLY_WHITESPACE)
 _NO_NEWLINE = "\x00__no_newline__"
 
 
@@ -381,7 +386,7 @@ def _open_csv_fast(path: Path, layouts: list[Layout], options: ReadOptions,
         return None
     text, encoding = decoded
     if (not text.endswith("\n") or '"' in text or text.count("\r") != text.count("\r\n")
-            or PYTHON_ONLY_WHITESPACE.search(text)):
+            or has_python_only_whitespace(text)):
         return None
     delimiter = _delimiter(path, text[:text.find("\n") + 1])
     position = 0

@@ -15,7 +15,7 @@ from ingest.common.convert import code_parser, convert, text
 from ingest.common.encoding import detect_encoding
 from ingest.common.findings import Finding, Rejected
 from ingest.common.normalize import parse_date, parse_integer
-from ingest.common.reader import FAST_READ_MAX_BYTES, PYTHON_ONLY_WHITESPACE, RawTable
+from ingest.common.reader import FAST_READ_MAX_BYTES, RawTable, has_python_only_whitespace
 from ingest.web_access.contract import ACCESS_LOG, DEVICES, LOG_FIELDS, PAGE_VIEW_FIELDS, PAGE_VIEWS
 
 # host ident user [time] "request" status bytes ["referrer" "agent" [more fields]]: the Common Log Format (no
@@ -185,7 +185,7 @@ def _log_frame(path: Path, encoding: str) -> pl.DataFrame | None:
         text = path.read_bytes().decode(encoding)
     except UnicodeDecodeError:
         return None
-    if ("\r" in text and text.count("\r") != text.count("\r\n")) or PYTHON_ONLY_WHITESPACE.search(text):
+    if ("\r" in text and text.count("\r") != text.count("\r\n")) or has_python_only_whitespace(text):
         return None
     lines = pl.Series("line", [text]).str.split("\n").explode()
     if text.endswith("\n") or not text:

@@ -102,6 +102,8 @@ def test_manifest_rebuilt_without_its_previous_copy_keeps_every_row(home: Path):
     assert _marts(home) == before and _lake_files(home) == lake_before
     # the landing files are recognised as already loaded, not loaded twice
     assert all(item["status"] == "unchanged" for item in record["files"]), record["files"]
+    assert sum(counts.get("files_unchanged", 0) for counts in record["sources"].values()) >= len(
+        list((home / "landing").rglob("*.*"))), record["sources"]
 
 
 @pytest.mark.parametrize("damage", ["deleted", "corrupted"])

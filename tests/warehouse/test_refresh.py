@@ -59,6 +59,11 @@ def test_second_refresh_without_new_files_changes_nothing(demo_home_copy: Path):
     assert _tree_digest(demo_home_copy / "lake") == lake_before
     ledger = (demo_home_copy / "runs" / "ledger.jsonl").read_text().splitlines()
     assert json.loads(ledger[-1])["status"] == "no_op", "a no-op run is recorded under runs/"
+    # landing files seen again are counted, not listed: the ledger must not grow by the landing folder each month
+    assert record["files"] == [], record["files"][:3]
+    landing_files = [p for p in (demo_home_copy / "landing").rglob("*") if p.is_file()]
+    assert record["sources"]["certificate_issuances"]["files_unchanged"] == len(
+        [p for p in landing_files if p.parent.name == "certificates"])
 
 
 def test_reader_during_refresh_sees_no_error_and_new_data_after_reconnect(demo_home_copy: Path):

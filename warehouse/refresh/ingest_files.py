@@ -25,10 +25,13 @@ def ingest_new_files(run: Refresh) -> Any:
 
 
 def record_ingest(run: Refresh, report: Any) -> None:
-    """Each file's outcome in the run record, and counts per lake table."""
+    """Each file's outcome in the run record, and counts per lake table. A landing file seen again unchanged is
+    only counted (files_unchanged): listing the whole landing folder in every run's record would grow the ledger
+    by the size of the history each month."""
     for outcome in report.files:
-        entry = outcome.to_dict()
-        run.record.files.append({k: (sorted(v) if isinstance(v, set) else v) for k, v in entry.items()})
+        if not outcome.seen_before:
+            entry = outcome.to_dict()
+            run.record.files.append({k: (sorted(v) if isinstance(v, set) else v) for k, v in entry.items()})
         for table in outcome.tables or [outcome.kind]:
             counts = run.record.sources.setdefault(table, {})
             key = f"files_{outcome.status}"
