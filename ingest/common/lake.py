@@ -58,10 +58,30 @@ def file_sha256(path: Path) -> str:
 
 def lake_parquet_files(lake_dir: Path) -> list[Path]:
     """Every Parquet file in the lake's table folders (live or not), whatever the manifest says."""
-    if not lake_dir.exists():
+    return [lake_dir / relative for relative in lake_parquet_names(lake_dir)]
+
+
+def lake_parquet_names(lake_dir: Path) -> list[str]:
+    """lake_parquet_files as paths relative to lake_dir ('table/fiscal_month=…/x.parquet'), sorted; listed with
+    os.scandir, not Path.glob, which takes most of a second over a 36,000-file lake."""
+    found = []
+    for table in _entries(lake_dir):
+        if table.name.startswith("_") or not table.is_dir():
+            continue
+        for month in _entries(Path(table.path)):
+            if not month.name.startswith("fiscal_month=") or not month.is_dir():
+                continue
+            found.extend(f"{table.name}/{month.name}/{entry.name}" for entry in _entries(Path(month.path))
+                         if entry.name.endswith(".parquet") and entry.is_file())
+    return sorted(found)
+
+
+def _entries(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(path for path in lake_dir.glob("*/fiscal_month=*/*.parquet")
-                  if path.is_file() and not path.parts[-3].startswith("_"))
 
 
 def _rows_of(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -206,13 +226,18 @@ def archive_original(archive_dir: Path, source: Path, sha256: str, file_name: st
     """Keep the accepted original, content-addressed (archive/<sha[:2]>/<sha256>/<file name>) with an
     origin.json (kind, file name, loaded_at, run_id); returns the path relative to archive_dir. The file name
     is kept because ingest reads the month from it."""
-    relative = f"{sha256[:2]}/{sha256}/{file_name}"
+    relative = archive_relative(sha256, file_name)
     target = archive_dir / relative
     if not (target.exists() and target.stat().st_size == source.stat().st_size):
         durable.copy_file(source, target)
     durable.write_text(target.with_name(ORIGIN_NAME),
                        json.dumps({"file_name": file_name, "sha256": sha256, **origin}, ensure_ascii=False, default=str))
     return relative
+
+
+def archive_relative(sha256: str, file_name: str) -> str:
+    """Where archive_original keeps a file, relative to the archive folder."""
+    return f"{sha256[:2]}/{sha256}/{file_name}"
 
 
 def archived_originals(archive_dir: Path) -> list[tuple[Path, dict[str, Any]]]:

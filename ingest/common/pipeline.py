@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import contextvars
 import hashlib
 import io
 import os
@@ -832,9 +833,50 @@ class ManifestUpdate:
     rows: list[dict[str, Any]]
     stale: list[list[Path]] = field(default_factory=list)
     live: LiveParts = field(init=False)
+    archiver: ThreadPoolExecutor | None = None  # set by ingest_landing: originals are copied beside the main thread
+    archiving: list[Future] = field(default_factory=list)
+    archive_error: BaseException | None = None
 
     def __post_init__(self) -> None:
         self.live = LiveParts(self.rows)
+
+    def archive(self, archive_dir: Path, source: Path, sha256: str, origin: dict[str, Any],
+                size_bytes: int, mtime_ns: int) -> str:
+        """Keep the accepted original (lake.archive_original); returns its path relative to archive_dir. With an
+        archiver the copy runs on its thread (in this scope's deferred durability) and wait_for_archives()
+        makes sure it is done before the manifest lists the version."""
+        if self.archiver is None:
+            return _archive_unchanged(archive_dir, source, sha256, origin, size_bytes, mtime_ns)
+        self.archiving.append(self.archiver.submit(contextvars.copy_context().run, _archive_unchanged, archive_dir,
+                                                   source, sha256, origin, size_bytes, mtime_ns))
+        return lake.archive_relative(sha256, source.name)
+
+    def wait_for_archives(self) -> None:
+        """Every original handed to the archiver is archived; else raise its error, now and at every later call,
+        so no manifest written in this run lists a version whose original is not kept."""
+        for future in self.archiving:
+            error = future.exception()
+            if error is not None and self.archive_error is None:
+                self.archive_error = error
+        self.archiving = []
+        if self.archive_error is not None:
+            raise self.archive_error
+
+
+class OriginalChanged(OSError):
+    """The landing file changed after it was hashed and before its copy was archived."""
+
+
+def _archive_unchanged(archive_dir: Path, source: Path, sha256: str, origin: dict[str, Any], size_bytes: int,
+                       mtime_ns: int) -> str:
+    relative = lake.archive_original(archive_dir, source, sha256, source.name, origin)
+    stat = source.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (size_bytes, mtime_ns):  # the archived bytes may not be the hashed ones
+        (archive_dir / relative).unlink(missing_ok=True)
+        raise OriginalChanged(f"{source.name} changed while ingest archived it (was it copied again during the "
+                              "refresh?); nothing of this run was recorded. The next refresh reads it again.")
+    kill_point("ingest.after_archive")
+    return relative
 
 
 def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileOutcome,
@@ -846,9 +888,9 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
     replaced = plan_replacement(update.live, staged, ctx.path)
     if not (lake_dir / lake.MANIFEST_NAME).exists():  # a new lake: its (empty) index exists before any data
         lake.write_manifest(lake_dir, update.rows)
-    archived = lake.archive_original(settings.archive_dir, ctx.path, ctx.sha256, ctx.path.name,
-                                     {"kind": ctx.kind, "loaded_at": ctx.loaded_at.isoformat(), "run_id": run_id})
-    kill_point("ingest.after_archive")
+    archived = update.archive(settings.archive_dir, ctx.path, ctx.sha256,
+                              {"kind": ctx.kind, "loaded_at": ctx.loaded_at.isoformat(), "run_id": run_id},
+                              size_bytes, mtime_ns)
     new_parts = []
     for month, paths in sorted(staged.parts.items()):
         relative = f"{staged.table}/fiscal_month={month}/{ctx.sha256[:16]}.parquet"
@@ -893,6 +935,7 @@ def write_manifest_update(settings: Any, update: ManifestUpdate) -> None:
 
     Called once per run (not once per file: the manifest is rewritten whole, and 36,000 small files must not
     rewrite it 36,000 times)."""
+    update.wait_for_archives()
     if not update.stale:
         return
     lake.write_manifest(settings.lake_dir, update.rows)

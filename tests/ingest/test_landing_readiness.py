@@ -54,3 +54,25 @@ def test_copies_in_progress_are_ignored_and_unreadable_types_refused_in_words(se
                for p in settings.quarantine_dir.glob("*.report.json")}
     assert "xlsx" in reports["readings_2020.xls"]["message"]
     assert "access.log.1" in reports["access.log.1"]["message"]
+
+
+def test_the_landing_listing_is_what_rglob_lists(tmp_path) -> None:
+    """Ingest lists landing with os.scandir (fast on 36,000 files) in rglob's order: nested and odd names,
+    hidden files, a symlinked file (read) and a symlinked folder (not entered, as rglob does not)."""
+    from pathlib import Path
+
+    from ingest import _files_under
+
+    root = tmp_path / "energy"
+    for name in ("a b/x.csv", "a/x.csv", "a-b/y.csv", "a/c/z.log", ".hidden.csv", "Z.csv", "ä/あ.csv", "b.xlsx.part"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x", encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "o.csv").write_text("x", encoding="utf-8")
+    (root / "linked").symlink_to(outside)
+    (root / "file_link.csv").symlink_to(outside / "o.csv")
+    expected = sorted(path for path in Path(root).rglob("*") if path.is_file())
+    assert _files_under(root) == expected
+    assert root / "file_link.csv" in expected and root / "linked" / "o.csv" not in expected
+    assert _files_under(tmp_path / "missing") == []

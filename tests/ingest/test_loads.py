@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from ingest import ingest_file, ingest_landing
 from ingest.common import lake
+from ingest.common.pipeline import OriginalChanged, _archive_unchanged
 from tests.ingest.conftest import CERT_HEADER, certificate_rows, lake_snapshot, write_csv
 
 
@@ -102,3 +104,40 @@ def test_salt_file_is_created_private_and_reused(settings, tmp_path) -> None:
     first = lake.ensure_salt(salt_path)
     assert len(first) == 32 and (salt_path.stat().st_mode & 0o777) == 0o600
     assert lake.ensure_salt(salt_path) == first
+
+
+def test_an_original_that_cannot_be_archived_records_nothing_of_the_run(settings, monkeypatch) -> None:
+    """Originals are archived beside the main thread; if one fails (a full disk, a file copied again meanwhile),
+    the run's manifest is not written at all: no version is listed without its original, the landing files stay,
+    and the next run loads them."""
+    april = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
+    may = [CERT_HEADER, ["令和2年5月1日", "本庁舎", "住民票の写し", "窓口", "50"]]
+    write_csv(settings.landing_dir / "certificates" / "c_2020-05.csv", may, "cp932")
+    real_archive = lake.archive_original
+
+    def fails_for_may(archive_dir, source, sha256, file_name, origin):
+        if file_name == "c_2020-05.csv":
+            raise OSError(28, "No space left on device")
+        return real_archive(archive_dir, source, sha256, file_name, origin)
+
+    monkeypatch.setattr(lake, "archive_original", fails_for_may)
+    with pytest.raises(OSError, match="No space left"):
+        ingest_landing(settings, "r1")
+    assert lake.read_manifest(settings.lake_dir) == [], "no version of the run is recorded"
+    assert april.exists()
+    monkeypatch.setattr(lake, "archive_original", real_archive)
+    report = ingest_landing(settings, "r2")
+    assert sorted(f.status for f in report.files) == ["loaded", "loaded"]
+    assert len(lake.read_manifest(settings.lake_dir)) == 2
+
+
+def test_an_original_changed_before_it_is_archived_is_not_kept(settings) -> None:
+    path = write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
+    stat = path.stat()
+    sha = lake.file_sha256(path)
+    with pytest.raises(OriginalChanged, match="changed while ingest archived it"):
+        _archive_unchanged(settings.archive_dir, path, sha, {"kind": "certificates"}, stat.st_size + 1,
+                           stat.st_mtime_ns)
+    assert not (settings.archive_dir / lake.archive_relative(sha, path.name)).exists()
+    assert _archive_unchanged(settings.archive_dir, path, sha, {"kind": "certificates"}, stat.st_size,
+                              stat.st_mtime_ns) == lake.archive_relative(sha, path.name)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,10 +25,13 @@ from pathlib import Path
 
 @dataclass
 class _Pending:
-    """Files and folders renamed in a deferred scope and not yet flushed (dicts: ordered sets)."""
+    """Files and folders renamed in a deferred scope and not yet flushed (dicts: ordered sets). Threads that run
+    in the scope's context (ingest archives originals on one) share it: the lock keeps a flush from missing or
+    tripping over what another thread records meanwhile."""
 
     files: dict[Path, None] = field(default_factory=dict)
     folders: dict[Path, None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _pending: ContextVar[_Pending | None] = ContextVar("durable_pending", default=None)
@@ -100,26 +104,36 @@ def flush() -> None:
     """Make every file and folder recorded in the deferred scope durable: one syncfs(2) per filesystem touched,
     or, without syncfs, one fsync per recorded file and folder that still exists. Nothing to do outside a scope."""
     pending = _pending.get()
-    if pending is None or not pending.folders:
+    if pending is None:
         return
-    if _SYNCFS is not None:
-        by_device: dict[int, Path] = {}
-        for folder in pending.folders:
-            try:
-                by_device.setdefault(os.stat(folder).st_dev, folder)
-            except FileNotFoundError:  # removed since (a staging folder): nothing of it is needed
-                continue
-        for folder in by_device.values():
-            _syncfs(folder)
-    else:
-        for path in pending.files:
-            if path.is_file():
-                fsync_file(path)
-        for folder in pending.folders:
-            if folder.is_dir():
-                fsync_dir(folder)
-    pending.files.clear()
-    pending.folders.clear()
+    with pending.lock:
+        files, folders = list(pending.files), list(pending.folders)
+        pending.files.clear()
+        pending.folders.clear()
+    if not folders:
+        return
+    try:
+        if _SYNCFS is not None:
+            by_device: dict[int, Path] = {}
+            for folder in folders:
+                try:
+                    by_device.setdefault(os.stat(folder).st_dev, folder)
+                except FileNotFoundError:  # removed since (a staging folder): nothing of it is needed
+                    continue
+            for folder in by_device.values():
+                _syncfs(folder)
+        else:
+            for path in files:
+                if path.is_file():
+                    fsync_file(path)
+            for folder in folders:
+                if folder.is_dir():
+                    fsync_dir(folder)
+    except BaseException:  # not flushed: still pending for the next flush
+        with pending.lock:
+            pending.files.update(dict.fromkeys(files))
+            pending.folders.update(dict.fromkeys(folders))
+        raise
 
 
 @contextmanager
@@ -139,9 +153,10 @@ def _written(path: Path, is_file: bool) -> None:
     if pending is None:
         fsync_dir(path.parent)
         return
-    if is_file:
-        pending.files[path] = None
-    pending.folders[path.parent] = None
+    with pending.lock:
+        if is_file:
+            pending.files[path] = None
+        pending.folders[path.parent] = None
 
 
 def replace(temp: Path, final: Path) -> None:

@@ -67,16 +67,13 @@ def _append_line(path: Path, payload: dict[str, object]) -> None:
 
 def append_raw(settings: Settings, payload: dict[str, object]) -> Path:
     """Write runs/<run_id>.json and append the record to runs/ledger.jsonl (both durable). The ledger line
-    counts the run's files (file_count) instead of listing them: every command reads the whole ledger, and a full
-    rebuild lists every file of the history; runs/<run_id>.json keeps the list."""
+    leaves out the run's list of files (its sources still count them): every command reads the whole ledger, and a
+    full rebuild lists every file of the history; runs/<run_id>.json keeps the list."""
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     path = settings.runs_dir / f"{payload['run_id']}.json"
     durable.write_text(path, json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     kill_point("ledger.after_run_file")
-    line = {key: value for key, value in payload.items() if key != "files"}
-    if "files" in payload:
-        line["file_count"] = len(payload["files"] or [])  # type: ignore[arg-type]
-    _append_line(settings.runs_dir / LEDGER_FILE, line)
+    _append_line(settings.runs_dir / LEDGER_FILE, {key: value for key, value in payload.items() if key != "files"})
     kill_point("ledger.after_append")
     return path
 
