@@ -13,6 +13,7 @@ from typing import Any
 
 from ingest.common import lake
 from ingest.common.findings import Finding, Rejected
+from ingest.common.mapping import listed_once
 from ingest.common.messages import build_report
 from ingest.common.pipeline import (
     CHUNK_ROWS,
@@ -390,7 +391,8 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
             report.files.append(_refuse_type(settings, kind, path))
     outcomes: list[FileOutcome | None] = [None] * len(files)
     batch = _BulkBatch()
-    with (durable.deferred(), ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool,
+    with (durable.deferred(), listed_once(),
+          ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool,
           ThreadPoolExecutor(1, thread_name_prefix="ingest-archive") as update.archiver):
         queue = _BulkQueue(pool, lambda checked, results: _commit_checked(settings, checked, results, run_id, update,
                                                                           index, outcomes))

@@ -193,6 +193,9 @@ def move_parts(lake_dir: Path, row: dict[str, Any], live: bool) -> None:
             durable.replace(source, target)
 
 
+_SALTS: dict[tuple[str, int, int, int], bytes] = {}
+
+
 def ensure_salt(salt_file: str | os.PathLike[str]) -> bytes:
     """Read the IP-hashing salt, creating 32 random bytes (mode 600) on first use; it never lives in the repo."""
     path = Path(salt_file).expanduser()
@@ -201,7 +204,12 @@ def ensure_salt(salt_file: str | os.PathLike[str]) -> bytes:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(secrets.token_bytes(32))
-    salt = path.read_bytes()
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if _SALTS.get(key) is None:  # read once per process and version of the file, not once per landing file
+        _SALTS.clear()
+        _SALTS[key] = path.read_bytes()
+    salt = _SALTS[key]
     if len(salt) < 16:
         raise ValueError(f"salt file {path} holds fewer than 16 bytes; delete it to create a new one (hashes change)")
     return salt
