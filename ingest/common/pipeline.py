@@ -869,10 +869,12 @@ class OriginalChanged(OSError):
 
 def _archive_unchanged(archive_dir: Path, source: Path, sha256: str, origin: dict[str, Any], size_bytes: int,
                        mtime_ns: int) -> str:
+    kept_before = (archive_dir / lake.archive_relative(sha256, source.name)).exists()  # e.g. a retried version's
     relative = lake.archive_original(archive_dir, source, sha256, source.name, origin)
     stat = source.stat()
     if (stat.st_size, stat.st_mtime_ns) != (size_bytes, mtime_ns):  # the archived bytes may not be the hashed ones
-        (archive_dir / relative).unlink(missing_ok=True)
+        if not kept_before:  # never delete an original an earlier run archived
+            (archive_dir / relative).unlink(missing_ok=True)
         raise OriginalChanged(f"{source.name} changed while ingest archived it (was it copied again during the "
                               "refresh?); nothing of this run was recorded. The next refresh reads it again.")
     kill_point("ingest.after_archive")

@@ -73,12 +73,9 @@ def load_lake(run: Refresh, build_path: Path) -> dict[str, dict[str, object]]:
 def plan_load(run: Refresh) -> LoadPlan:
     """Incremental when the published file is a sound base for this build; else full, with the reason."""
     settings = run.settings
-    if run.full_rebuild:
-        return LoadPlan(False, "--full-rebuild")
-    if database.current_version(settings) is None:
-        return LoadPlan(False, "no published warehouse yet")
-    if published_dbt_code_fingerprint(settings) != run.dbt_code_fingerprint:
-        return LoadPlan(False, "models, seeds or macros changed since the published version")
+    reason = full_load_reason(run, run.dbt_code_fingerprint)
+    if reason is not None:
+        return LoadPlan(False, reason)
     lake_check = run.record.lake or {}
     if lake_check.get("repaired") or lake_check.get("set_aside"):
         return LoadPlan(False, "verify repaired the lake or set a file aside")
@@ -110,6 +107,17 @@ def plan_load(run: Refresh) -> LoadPlan:
                 return LoadPlan(False, f"{table} {month} no longer has a live file")
             months.setdefault(table, []).append(month)
     return LoadPlan(True, "the published file is the base", months)
+
+
+def full_load_reason(run: Refresh, dbt_code_fingerprint: str) -> str | None:
+    """Why the load must be full, as far as it is known before ingest (the verify step asks too); None if not."""
+    if run.full_rebuild:
+        return "--full-rebuild"
+    if database.current_version(run.settings) is None:
+        return "no published warehouse yet"
+    if published_dbt_code_fingerprint(run.settings) != dbt_code_fingerprint:
+        return "models, seeds or macros changed since the published version"
+    return None
 
 
 def published_partitions(settings: Settings) -> dict[str, dict[str, set[str]]] | None:

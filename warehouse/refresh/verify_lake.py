@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING
 
 from ingest.common import lake
 from warehouse.closing import repair_closed_years
-from warehouse.platform import database
 from warehouse.platform.faults import kill_point
-from warehouse.refresh.build import published_dbt_code_fingerprint
 from warehouse.refresh.errors import RefreshFailed
+from warehouse.refresh.load import full_load_reason
 from warehouse.refresh.plan import DBT_CODE_PATHS, code_fingerprint
 from warehouse.verify import record_result, repair_lake
 
@@ -54,10 +53,8 @@ def _take_result(run: Refresh, result, label: str) -> None:
 
 
 def incremental_load_expected(run: Refresh) -> bool:
-    """What the load step will most likely do, known before ingest: incremental unless --full-rebuild, no
-    published version, or models, seeds or macros changed since it."""
-    return (not run.full_rebuild and database.current_version(run.settings) is not None
-            and published_dbt_code_fingerprint(run.settings) == code_fingerprint(run.settings, DBT_CODE_PATHS))
+    """What the load step will most likely do, known before ingest (load.full_load_reason)."""
+    return full_load_reason(run, code_fingerprint(run.settings, DBT_CODE_PATHS)) is None
 
 
 def hash_before_load(run: Refresh, months: dict[str, list[str]] | None) -> bool:
