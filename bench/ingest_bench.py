@@ -8,6 +8,10 @@ import shutil
 import time
 from pathlib import Path
 
+from warehouse.platform.allocators import tune_for_batch
+
+tune_for_batch()  # both sides run with the refresh's allocator settings, applied before polars is imported
+
 import polars as pl
 
 CP932_KINDS = {"certificates"}

@@ -117,7 +117,7 @@ def _prepare(settings: Any, path: Path, kind: str, update: ManifestUpdate, today
     stat = path.stat()
     by_stat, by_sha = index
     known_by_stat = None if force else by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
-    sha256 = known_by_stat["sha256"] if known_by_stat else lake.file_sha256(path)
+    sha256 = known_by_stat["sha256"] if known_by_stat else lake.landing_sha256(path, stat)
     outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
     known = None if force else (known_by_stat or by_sha.get(sha256))
     if known is not None:

@@ -212,6 +212,9 @@ def _settings(create: bool = False) -> Settings:
 def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from warehouse.platform.allocators import tune_for_batch
+
+    tune_for_batch()  # before polars is imported
     from warehouse.refresh import Refresh
 
     settings = _settings(create=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -167,12 +168,33 @@ class Layout:
         return [spec.label for spec in self.fields if not spec.required and spec.keep
                 and not spec.name.startswith(("public_", "kyoiku_"))]
 
-    def match_header(self, header: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
-        """Map header positions to field names; return (mapping, missing required fields, unknown headers)."""
+    @cached_property
+    def _header_lookup(self) -> dict[str, str]:
+        """Comparable header form → field name (the first field that claims it)."""
         lookup: dict[str, str] = {}
         for spec in self.fields:
             for key in spec.header_keys():
                 lookup.setdefault(key, spec.name)
+        return lookup
+
+    @cached_property
+    def _matched_headers(self) -> dict[tuple[str, ...], tuple[dict[int, str], list[str], list[str]]]:
+        return {}
+
+    def match_header(self, header: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
+        """Map header positions to field names; return (mapping, missing required fields, unknown headers).
+        A header seen before is answered from memory (36,000 monthly files share a handful of headers)."""
+        memory = self._matched_headers
+        known = memory.get(tuple(header))
+        if known is None:
+            if len(memory) >= 10_000:  # title lines differ per file: keep the memory bounded
+                memory.clear()
+            known = memory[tuple(header)] = self._match_header(header)
+        mapping, missing, unknown = known
+        return dict(mapping), list(missing), list(unknown)
+
+    def _match_header(self, header: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
+        lookup = self._header_lookup
         mapping: dict[int, str] = {}
         unknown: list[str] = []
         for index, title in enumerate(header):

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from pathlib import Path
 from typing import BinaryIO
 
+from ingest.common import lake
 from ingest.common.findings import Finding, Rejected
 
 ACCEPTED = ("utf-8", "utf-8-sig", "cp932")
@@ -39,7 +41,8 @@ def _all_utf8(handle: BinaryIO, block: int = 8 * 1024 * 1024) -> bool:
 
 def detect_encoding(path: Path) -> str:
     """Classify every line (streaming) as UTF-8 or CP932 and return the one codec; Rejected if mixed or neither."""
-    with path.open("rb") as handle:
+    kept = lake.kept_content(path)
+    with (io.BytesIO(kept) if kept is not None else path.open("rb")) as handle:
         head = handle.read(4)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
             raise Rejected(

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,37 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# A landing file up to this size is read whole when it is hashed, and the reader parses those bytes: each file is
+# read once, not three times (hash, encoding check, parse), and what is parsed is exactly what was hashed.
+KEPT_CONTENT_MAX_BYTES = 128 * 1024 * 1024
+_kept = threading.local()  # the last landing file hashed on this thread: key (path, size, mtime_ns), data
+
+
+def landing_sha256(path: Path, stat: os.stat_result) -> str:
+    """SHA-256 of a landing file whose stat was just taken; a small file's bytes are kept for kept_content."""
+    _kept.key = _kept.data = None
+    if stat.st_size > KEPT_CONTENT_MAX_BYTES:
+        return file_sha256(path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if len(data) == stat.st_size:
+        _kept.key, _kept.data = (str(path), stat.st_size, stat.st_mtime_ns), data
+    return hashlib.sha256(data).hexdigest()
+
+
+def kept_content(path: Path) -> bytes | None:
+    """The bytes landing_sha256 read from path on this thread, if the file still has the size and mtime it had
+    then; None otherwise (read the file)."""
+    key = getattr(_kept, "key", None)
+    if key is None or key[0] != str(path):
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _kept.data if (stat.st_size, stat.st_mtime_ns) == key[1:] else None
 
 
 def lake_parquet_files(lake_dir: Path) -> list[Path]:

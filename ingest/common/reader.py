@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.common import lake
 from ingest.common.contract import Layout, ReadOptions
 from ingest.common.encoding import detect_encoding
 from ingest.common.findings import Finding, Rejected
@@ -359,9 +360,11 @@ def _numbered(rows: Iterator[list[str | None]], width: int, path: Path,
 def _decoded(path: Path) -> tuple[str, str] | None:
     """(text, encoding) of a whole CSV file, decoded in one pass; None when the streaming reader must decide
     (too large, UTF-16 or binary, or anything detect_encoding would refuse)."""
-    if path.stat().st_size > FAST_READ_MAX_BYTES:
-        return None
-    data = path.read_bytes()
+    data = lake.kept_content(path)
+    if data is None:
+        if path.stat().st_size > FAST_READ_MAX_BYTES:
+            return None
+        data = path.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
         return None
     try:

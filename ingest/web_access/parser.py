@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from ingest.common import lake
 from ingest.common.contract import Layout
 from ingest.common.convert import code_parser, convert, text
 from ingest.common.encoding import detect_encoding
@@ -28,6 +29,13 @@ COMBINED = re.compile(
     r'(?P<status>\d{3}) (?P<bytes>\d+|-)'
     r'(?: "(?P<referrer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"?(?P<extra>(?: +(?:' + _QUOTED + r'|[^\s"]+))*))?'
     r'\s*$'
+)
+# The shape nearly every line has (referrer and agent, nothing escaped, nothing after): run first because Rust's
+# regex captures it several times faster; a line it cannot match is parsed by COMBINED, and a line it matches gets
+# the same groups from both (no backslash or quote inside its quoted fields, so COMBINED has no other reading).
+SIMPLE_COMBINED = re.compile(
+    r'^(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>[^"\\]*)" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"\\]*)" "(?P<agent>[^"\\]*)"(?P<extra>)\s*$'
 )
 BOT = re.compile(r"bot|crawl|spider|slurp|archiver|fetch|monitor|curl|wget|python-|java/|go-http|httpclient|"
                  r"libwww|scrapy|feed|preview|headless|phantomjs|semrush|ahrefs|yandex|baidu|bingpreview", re.IGNORECASE)
@@ -179,10 +187,13 @@ def _log_frame(path: Path, encoding: str) -> pl.DataFrame | None:
     """Every line of a log parsed at once by the same pattern in polars (Rust's regex), as text columns
     column_0 … and source_row_number (the line number); None when the streaming reader must decide: a very large
     file, bytes the codec refuses, lone carriage returns, or whitespace Python and Rust disagree on."""
-    if path.stat().st_size > FAST_READ_MAX_BYTES:
-        return None
+    data = lake.kept_content(path)
+    if data is None:
+        if path.stat().st_size > FAST_READ_MAX_BYTES:
+            return None
+        data = path.read_bytes()
     try:
-        text = path.read_bytes().decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError:
         return None
     if ("\r" in text and text.count("\r") != text.count("\r\n")) or has_python_only_whitespace(text):
@@ -196,12 +207,17 @@ def _log_frame(path: Path, encoding: str) -> pl.DataFrame | None:
               .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row_number"))
               .lazy()
               .filter(pl.col("line").str.strip_chars() != "")
-              .select("source_row_number", pl.col("line").str.strip_chars_end("\r\n")
-                      .str.extract_groups(COMBINED.pattern).alias("groups"))
+              .select("source_row_number", pl.col("line").str.strip_chars_end("\r\n"))
+              .with_columns(groups=pl.col("line").str.extract_groups(SIMPLE_COMBINED.pattern))
               .collect(engine="streaming"))
     if not parsed["source_row_number"].is_sorted():
         parsed = parsed.sort("source_row_number")
     lines, groups = parsed.select("source_row_number"), parsed["groups"].struct.unnest()
+    unusual = groups["host"].is_null()
+    if unusual.any():
+        others = parsed["line"].filter(unusual).str.extract_groups(COMBINED.pattern).struct.unnest()
+        at = unusual.arg_true()
+        groups = groups.with_columns(*(groups[name].scatter(at, others[name]) for name in groups.columns))
     matched = groups["host"].is_not_null()  # host is never empty in a match
     if not matched.all():
         number = int(lines["source_row_number"].filter(~matched).min())

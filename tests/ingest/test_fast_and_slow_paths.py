@@ -162,3 +162,24 @@ def test_the_fast_path_parses_the_well_formed_logs(landing: Path, tmp_path: Path
     fast = {path.name for path in sorted((landing / "web_access").glob("*.log"))
             if "bad_line" not in path.name and "cut_off" not in path.name and read_log(path, Ctx).frame is not None}
     assert fast == {"access_shapes.log", "elastic_apache_2015.log", "access_crlf_blank.log"}
+
+
+def test_both_log_patterns_read_a_mixed_log_as_the_line_reader_does(tmp_path: Path) -> None:
+    """Lines of the usual combined shape take the quick pattern; escaped quotes, Common Log Format lines and nginx's
+    trailing field take the full one, in the same file; every row comes out as the line-by-line reader reads it."""
+    from ingest.web_access.parser import SIMPLE_COMBINED, _log_frame, _log_rows
+
+    usual = ('198.51.100.1 - - [01/Apr/2020:09:00:00 +0900] "GET /a/ HTTP/1.1" 200 10 "-" '
+             '"Mozilla/5.0 (Windows NT 10.0)"')
+    escaped = ('198.51.100.2 - - [01/Apr/2020:09:00:01 +0900] "GET /q?\\"x\\" HTTP/1.1" 200 - '
+               '"http://example.jp/\\"r\\"" "agent \\"quoted\\""')
+    lines = [usual, escaped, *common_log_lines()[:2], usual.replace("/a/", "/b/"), *nginx_main_lines(),
+             usual + "   "]
+    assert [bool(SIMPLE_COMBINED.match(line)) for line in lines] == [True, False, False, False, True, False,
+                                                                     False, False, True]
+    path = write_text(tmp_path / "mixed.log", "\n".join(lines) + "\n")
+    frame = _log_frame(path, "utf-8")
+    assert frame is not None
+    slow = [[number, *cells] for number, cells in _log_rows(path, "utf-8")]
+    fast = frame.select("source_row_number", *(f"column_{index}" for index in range(len(slow[0]) - 1))).rows()
+    assert [list(row) for row in fast] == slow
