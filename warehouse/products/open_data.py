@@ -24,6 +24,7 @@ from ingest.registry import LINEAGE_COLUMN_NAMES, SENSITIVE_COLUMNS
 from warehouse.platform import durable
 from warehouse.platform.faults import kill_point
 from warehouse.products.disclosure import SUPPRESSED, TOTAL_LABEL, protect_counts
+from warehouse.products.xlsx import write_xlsx
 from warehouse.serving.sandbox import QueryFailed, QueryRefused, Sandbox, open_sandbox
 
 REGISTRY_FILE = Path(__file__).with_name("open_data.toml")
@@ -150,7 +151,7 @@ def _write_files(frame: pl.DataFrame, target: Path, spec: DatasetSpec) -> list[d
     csv_path, parquet_path, xlsx_path = (target / f"{spec.id}.{ext}" for ext in ("csv", "parquet", "xlsx"))
     frame.write_csv(csv_path, include_bom=True)
     frame.write_parquet(parquet_path)
-    frame.write_excel(xlsx_path, worksheet=spec.id[:31], autofit=True)
+    write_xlsx(frame, xlsx_path, spec.id)
     formats = [(csv_path, "CSV", "text/csv"), (parquet_path, "Parquet", "application/vnd.apache.parquet"),
                (xlsx_path, "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
     return [{"format": fmt, "mediaType": media, "downloadURL": path.name, "byteSize": path.stat().st_size,
