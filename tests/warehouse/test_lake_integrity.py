@@ -162,6 +162,24 @@ def test_the_refresh_hashes_only_parts_written_since_the_last_check_until_a_full
     assert part.read_bytes() == original
 
 
+def test_interrupted_writes_are_swept_from_the_lake_every_run_and_from_the_archive_by_the_full_check(home: Path):
+    """A temp file a kill left behind is never data: the lake's go at once; the archive's (seconds to walk at ten
+    years) wait for the next full check."""
+    code, record = _refresh(home)  # the first check since the demo is full: stamps recorded
+    assert code == 0, record
+    lake_temp = _certificate_part(home).with_name("part.parquet.tmp-999")
+    archive_temp = next(p for p in (home / "archive").rglob("*") if p.is_file()).with_name("original.csv.tmp-999")
+    for temp in (lake_temp, archive_temp):
+        temp.write_bytes(b"half a copy")
+    code, record = _refresh(home)
+    assert code == 0, record
+    assert not lake_temp.exists() and archive_temp.exists()
+    code, record = _refresh(home, WAREHOUSE_REFRESH_FULL_VERIFY_DAYS="0")
+    assert code == 0, record
+    assert not archive_temp.exists()
+    assert any("original.csv.tmp-999" in line for line in record["lake"]["repaired"]), record["lake"]
+
+
 def _rot_in_place(part: Path) -> bytes:
     """Bit rot that keeps the size and the mtime a check stamped: the quick check trusts the part."""
     original, stat = part.read_bytes(), part.stat()
