@@ -112,9 +112,10 @@ class _Prepared:
 
 
 def _prepare(settings: Any, path: Path, kind: str, update: ManifestUpdate, today: date | None,
-             index: ManifestIndex, *, force: bool = False, fast_read: bool = True) -> FileOutcome | _Prepared:
+             index: ManifestIndex, *, force: bool = False, fast_read: bool = True,
+             stat: os.stat_result | None = None) -> FileOutcome | _Prepared:
     """Hash the file; the outcome if this version is already known, else what staging it needs."""
-    stat = path.stat()
+    stat = stat or os.stat(path)
     by_stat, by_sha = index
     known_by_stat = None if force else by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
     sha256 = known_by_stat["sha256"] if known_by_stat else lake.landing_sha256(path, stat)
@@ -215,11 +216,14 @@ def settle_seconds(settings: Any) -> float:
         return 15.0
 
 
-def is_settled(path: Path, settle: float, now: float | None = None) -> bool:
-    """A file is ready when a `<name>.done` marker exists beside it, or it has not changed for `settle` s."""
-    if path.with_name(path.name + ".done").exists():
+def is_settled(path: Path, settle: float, now: float | None = None, *, stat: os.stat_result | None = None,
+               done_markers: set[str] | None = None) -> bool:
+    """A file is ready when a `<name>.done` marker exists beside it, or it has not changed for `settle` s.
+    A caller that listed the folder passes the markers it saw and the file's stat (no second look per file)."""
+    marker = str(path) + ".done"
+    if marker in done_markers if done_markers is not None else os.path.exists(marker):
         return True
-    age = (now if now is not None else time.time()) - path.stat().st_mtime
+    age = (now if now is not None else time.time()) - (stat or os.stat(path)).st_mtime
     return age >= settle
 
 
@@ -386,8 +390,9 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     files = landing_files(settings, listing)
     index = _index(update.rows)
     settle = settle_seconds(settings)
+    done_markers = {str(path) for kind in KINDS for path in listing[kind] if path.name.endswith(".done")}
     for kind, path in unreadable_landing_files(settings, listing):
-        if is_settled(path, settle):
+        if is_settled(path, settle, done_markers=done_markers):
             report.files.append(_refuse_type(settings, kind, path))
     outcomes: list[FileOutcome | None] = [None] * len(files)
     batch = _BulkBatch()
@@ -400,7 +405,8 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
             for done, (kind, path) in enumerate(files):
                 if progress:
                     progress(f"ingest {kind}/{path.name}", done, len(files))
-                if not is_settled(path, settle):
+                stat = os.stat(path)
+                if not is_settled(path, settle, stat=stat, done_markers=done_markers):
                     outcomes[done] = FileOutcome(
                         kind=kind, path=str(path), sha256="", status="waiting",
                         message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in "
@@ -408,7 +414,7 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
                                  f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
                     )
                     continue
-                prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read)
+                prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read, stat=stat)
                 if isinstance(prepared, _Prepared) and (batch.holds(prepared.ctx.sha256)
                                                         or queue.holds(prepared.ctx.sha256)):
                     batch = queue.drain(batch)  # then it is known: unchanged

@@ -116,12 +116,20 @@ def _entries(folder: Path) -> list[os.DirEntry]:
         return []
 
 
+def _json_column(frame: pl.DataFrame, column: str, empty: str) -> list[Any]:
+    """Every row's JSON text of column parsed by one json.loads call (37,000 calls took most of a second)."""
+    if column not in frame.columns:
+        return [json.loads(empty) for _ in range(frame.height)]
+    return json.loads("[" + ",".join(text or empty for text in frame[column].to_list()) + "]")
+
+
 def _rows_of(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    rows = frame.to_dicts()
-    for row in rows:
-        row["parts"] = json.loads(row.pop("parts_json", None) or "[]")
+    parts, notes = _json_column(frame, "parts_json", "[]"), _json_column(frame, "status_json", "{}")
+    rows = frame.drop("parts_json", "status_json", strict=False).to_dicts()
+    for row, row_parts, note in zip(rows, parts, notes, strict=True):
+        row["parts"] = row_parts
         row["status"] = row.get("status") or "live"
-        row["status_note"] = json.loads(row.pop("status_json", None) or "{}")
+        row["status_note"] = note
         row["archive"] = row.get("archive") or ""
     return rows
 
