@@ -28,15 +28,9 @@
     {%- endif -%}
     {%- set scope = changed_months_test_scope() -%}
     {%- if scope -%}
-        {#- the months as date literals, not a subquery: DuckDB then filters inside the views' unions and
-            group-bys (twice as fast on the 10-year energy views) -#}
-        {%- set starts = run_query(changed_fiscal_month_starts(scope.lake_tables)).columns[0].values() -%}
-        {%- set literals = [] -%}
-        {%- for start in starts | sort -%}
-            {%- do literals.append("date '" ~ start ~ "'") -%}
-        {%- endfor -%}
-        {%- do conditions.append(month_start_of(scope.month_column) ~ " in (" ~ literals | join(", ") ~ ")"
-            if literals else "false") -%}
+        {#- the months as literals, not a subquery: DuckDB then filters inside the views' unions and group-bys,
+            and skips other months' row groups where month_column is a column of the raw table -#}
+        {%- do conditions.append(changed_months_filter(scope.month_column, scope.lake_tables)) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}

@@ -7,7 +7,7 @@ issuances as (
 
     select * from {{ ref('stg_certificates__issuances') }}
     {% if is_incremental() %}
-    where {{ month_start_of('issued_date') }} in ({{ changed_fiscal_month_starts(['certificate_issuances']) }})
+    where {{ changed_months_filter('issued_date', ['certificate_issuances']) }}
     {% endif %}
 
 ),

@@ -7,7 +7,7 @@ events as (
 
     select * from {{ ref('stg_gis__events') }}
     {% if is_incremental() %}
-    where {{ month_start_of('event_date') }} in ({{ changed_fiscal_month_starts(['gis_events']) }})
+    where {{ changed_months_filter('event_at', ['gis_events']) }}
     {% endif %}
 
 ),

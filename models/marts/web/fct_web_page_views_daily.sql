@@ -7,7 +7,7 @@ page_views as (
 
     select * from {{ ref('stg_web__page_views_daily') }}
     {% if is_incremental() %}
-    where {{ month_start_of('access_date') }} in ({{ changed_fiscal_month_starts(['web_page_views_daily']) }})
+    where {{ changed_months_filter('access_date', ['web_page_views_daily']) }}
     {% endif %}
 
 ),

@@ -7,7 +7,7 @@ requests as (
 
     select * from {{ ref('stg_web__access_log') }}
     {% if is_incremental() %}
-    where {{ month_start_of('request_date') }} in ({{ changed_fiscal_month_starts(['web_access_log']) }})
+    where {{ changed_months_filter('requested_at', ['web_access_log']) }}
     {% endif %}
 
 ),
