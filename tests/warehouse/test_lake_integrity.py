@@ -133,7 +133,8 @@ def test_a_damaged_lake_file_is_restored_from_its_archived_original(home: Path, 
 def test_the_refresh_hashes_only_parts_written_since_the_last_check_until_a_full_check_is_due(home: Path):
     """A refresh re-hashes a part whose size or mtime changed since a check hashed it intact; a part rotted in
     place (same size, same mtime) is found by the next full hash ([refresh] full_verify_days) or by
-    `warehouse verify`, which always hashes every part."""
+    `warehouse verify`, which always hashes every part. Likewise a temp file a kill left behind (never data):
+    the lake's go at every run, the archive's (seconds to walk at ten years) at the next full check."""
     code, record = _refresh(home)  # the first check since the demo: every part hashed, stamps recorded
     assert code == 0, record
     stamps = json.loads((home / "runs" / "verified_parts.json").read_text(encoding="utf-8"))
@@ -141,12 +142,17 @@ def test_the_refresh_hashes_only_parts_written_since_the_last_check_until_a_full
     assert part.relative_to(home / "lake").as_posix() in stamps["parts"]
     original, stat = part.read_bytes(), part.stat()
     rotted = original[:100] + bytes(len(original) - 100)
+    lake_temp = part.with_name("part.parquet.tmp-999")
+    archive_temp = next(p for p in (home / "archive").rglob("*") if p.is_file()).with_name("original.csv.tmp-999")
+    for temp in (lake_temp, archive_temp):
+        temp.write_bytes(b"half a copy")
 
     part.write_bytes(rotted)  # written again: a new mtime, the same size
     code, record = _refresh(home)
     assert code == 0, record
     assert any("restored" in line for line in record["lake"]["repaired"]), record["lake"]
     assert part.read_bytes() == original
+    assert not lake_temp.exists() and archive_temp.exists()  # a quick check sweeps the lake only
 
     stat = part.stat()
     part.write_bytes(rotted)
@@ -160,22 +166,6 @@ def test_the_refresh_hashes_only_parts_written_since_the_last_check_until_a_full
     assert code == 0, record
     assert any("restored" in line for line in record["lake"]["repaired"]), record["lake"]
     assert part.read_bytes() == original
-
-
-def test_interrupted_writes_are_swept_from_the_lake_every_run_and_from_the_archive_by_the_full_check(home: Path):
-    """A temp file a kill left behind is never data: the lake's go at once; the archive's (seconds to walk at ten
-    years) wait for the next full check."""
-    code, record = _refresh(home)  # the first check since the demo is full: stamps recorded
-    assert code == 0, record
-    lake_temp = _certificate_part(home).with_name("part.parquet.tmp-999")
-    archive_temp = next(p for p in (home / "archive").rglob("*") if p.is_file()).with_name("original.csv.tmp-999")
-    for temp in (lake_temp, archive_temp):
-        temp.write_bytes(b"half a copy")
-    code, record = _refresh(home)
-    assert code == 0, record
-    assert not lake_temp.exists() and archive_temp.exists()
-    code, record = _refresh(home, WAREHOUSE_REFRESH_FULL_VERIFY_DAYS="0")
-    assert code == 0, record
     assert not archive_temp.exists()
     assert any("original.csv.tmp-999" in line for line in record["lake"]["repaired"]), record["lake"]
 
