@@ -235,6 +235,7 @@ def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chun
     update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
     with durable.deferred():
         outcome = _process(settings, Path(path), kind, run_id, update, chunk_rows, today)
+        lake.forget_kept_content()
         write_manifest_update(settings, update)
     return outcome
 
@@ -433,6 +434,7 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
                 batch.members.append((done, prepared, opened))
             batch = queue.drain(batch)
         finally:  # what was committed before an unexpected error is recorded, as it was before it
+            lake.forget_kept_content()
             write_manifest_update(settings, update)
     for outcome in outcomes:
         if outcome is None:

@@ -65,7 +65,7 @@ _kept = threading.local()  # the last landing file hashed on this thread: key (p
 
 def landing_sha256(path: Path, stat: os.stat_result) -> str:
     """SHA-256 of a landing file whose stat was just taken; a small file's bytes are kept for kept_content."""
-    _kept.key = _kept.data = None
+    forget_kept_content()
     if stat.st_size > KEPT_CONTENT_MAX_BYTES:
         return file_sha256(path)
     with open(path, "rb") as handle:
@@ -73,6 +73,11 @@ def landing_sha256(path: Path, stat: os.stat_result) -> str:
     if len(data) == stat.st_size:
         _kept.key, _kept.data = (str(path), stat.st_size, stat.st_mtime_ns), data
     return hashlib.sha256(data).hexdigest()
+
+
+def forget_kept_content() -> None:
+    """Drop the bytes kept on this thread (a 70 MB log must not stay in memory through dbt and the gates)."""
+    _kept.key = _kept.data = None
 
 
 def kept_content(path: Path) -> bytes | None:

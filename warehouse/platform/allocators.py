@@ -4,7 +4,7 @@ the kernel after every file.
 Ingest allocates and frees buffers of tens of megabytes per file (a month's web log is 40-70 MB). By default glibc
 serves each from a fresh mmap and polars' jemalloc hands freed pages back within seconds, so every file
 faults its pages in again: at full size 14 million page faults and 73 s of system time in a 165 s ingest.
-Kept a little longer, the same pages are reused (bench/README.md, "Allocator settings"). The dashboard and the
+Kept a little longer, the same pages are reused (docs/stack_notes.md, "Allocators"). The dashboard and the
 SQL console do not call this: a long-lived server should give memory back.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ GLIBC_SETTINGS = {
 
 
 def tune_for_batch() -> list[str]:
-    """Apply the batch job's allocator settings to this process; what was applied (for the log).
+    """Apply the batch job's allocator settings to this process; what was applied.
 
     jemalloc's part applies only if polars is not imported yet (a setting given in _RJEM_MALLOC_CONF wins);
     glibc's applies at any time, and only where the C library is glibc."""

@@ -86,14 +86,20 @@ def _display_width(expr: pl.Expr) -> pl.Expr:
     return expr.str.len_chars() + expr.str.count_matches(r"[^\x00-\x7f]")
 
 
-def _widths(frame: pl.DataFrame) -> list[float]:
+def _longest(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The widest value of a column as Excel shows it (dates as yyyy-mm-dd, date-times with hh:mm:ss)."""
+    if dtype == pl.Date:
+        return pl.lit(10)
+    if isinstance(dtype, pl.Datetime):
+        return pl.lit(19)
+    return _display_width(pl.col(name).cast(pl.String)).max()
+
+
+def _widths(frame: pl.DataFrame) -> list[int]:
     """Each column's width, fitted to its header and its longest shown value (at most MAX_WIDTH)."""
     if frame.is_empty():
         return [min(MAX_WIDTH, len(name) + 2) for name in frame.columns]
-    shown = frame.select(
-        _display_width(pl.col(name).cast(pl.String)).max().alias(name) if dtype not in (pl.Date,) and not
-        isinstance(dtype, pl.Datetime) else pl.lit(19 if isinstance(dtype, pl.Datetime) else 10).alias(name)
-        for name, dtype in frame.schema.items())
+    shown = frame.select(_longest(name, dtype).alias(name) for name, dtype in frame.schema.items())
     return [min(MAX_WIDTH, max(len(name), int(shown[name][0] or 0)) + 2) for name in frame.columns]
 
 
