@@ -385,7 +385,7 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     and originals it lists reach the disk together just before it (durable.deferred), not by two fsyncs each. A
     run killed before that write leaves its parts as orphans and its files in landing: the next run reads them. fast_read=False reads every file
     alone through the streaming reader (the fast path's reference in the tests)."""
-    update = ManifestUpdate(lake.read_manifest(settings.lake_dir))
+    update = ManifestUpdate(lake.read_manifest_to_change(settings.lake_dir))
     report = IngestReport()
     listing = _landing_by_kind(settings)
     files = landing_files(settings, listing)

@@ -7,6 +7,7 @@ no published file, changed models/seeds/macros, a file version removed or set as
 `--full-rebuild`. The step's one line says which it did and why."""
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from warehouse.refresh.build import published_dbt_code_fingerprint
 
 if TYPE_CHECKING:
     from warehouse.refresh.run import Refresh
+
+
+PARTITIONS_TABLE = "lake_partitions"  # raw.lake_partitions: what each raw table holds, by month and file version
 
 
 @dataclass
@@ -121,32 +125,46 @@ def full_load_reason(run: Refresh, dbt_code_fingerprint: str) -> str | None:
 
 
 def published_partitions(settings: Settings) -> dict[str, dict[str, set[str]]] | None:
-    """Lake table → fiscal month → file versions whose rows the published file's raw table holds."""
+    """Lake table → fiscal month → file versions whose rows the published file's raw table holds: from
+    raw.lake_partitions (a few thousand rows), or by scanning the raw tables in a file written before it existed."""
     partitions: dict[str, dict[str, set[str]]] = {}
     try:
         with database.connect_read_only(settings.published_path) as con:
             present = {row[0] for row in con.sql(
                 "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
-            for table in sorted(set(raw_source_columns(settings)) & present):
-                months = partitions.setdefault(table, {})
-                for month, sha in con.sql(
-                        f'select distinct fiscal_month, source_file_sha256 from raw."{table}"').fetchall():
-                    months.setdefault(month, set()).add(sha)
+            tables = sorted(set(raw_source_columns(settings)) & present)
+            if PARTITIONS_TABLE in present:
+                found = con.execute(f"select source_table, fiscal_month, source_file_sha256 from raw.{PARTITIONS_TABLE} "
+                                    "where source_table in (select unnest(?))", [tables]).fetchall()
+            else:
+                found = [(table, month, sha) for table in tables for month, sha in con.sql(
+                    f'select distinct fiscal_month, source_file_sha256 from raw."{table}"').fetchall()]
     except duckdb.Error:
         return None
+    for table in tables:
+        partitions[table] = {}
+    for table, month, sha in found:
+        partitions[table].setdefault(month, set()).add(sha)
     return partitions
 
 
 def raw_source_columns(settings: Settings) -> dict[str, list[tuple[str, str]]]:
     """Lake table → [(column, type)] from the generated dbt source YAML (rendered from the ingest contracts)."""
     path = settings.dbt_project_dir / "models" / "staging" / "_raw__sources.yml"
+    stat = path.stat()
+    return {table: list(columns) for table, columns in _raw_source_columns(path, stat.st_size, stat.st_mtime_ns).items()}
+
+
+@functools.lru_cache(maxsize=4)
+def _raw_source_columns(path: Path, size: int, mtime_ns: int) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Parsed once per file state: a refresh asks several times, and the YAML takes ~0.1 s to parse."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    tables: dict[str, list[tuple[str, str]]] = {}
+    tables: dict[str, tuple[tuple[str, str], ...]] = {}
     for source in document["sources"]:
         if source["name"] != "raw":
             continue
         for table in source["tables"]:
-            tables[table["name"]] = [(c["name"], c.get("data_type", "varchar")) for c in table.get("columns", [])]
+            tables[table["name"]] = tuple((c["name"], c.get("data_type", "varchar")) for c in table.get("columns", []))
     return tables
 
 
@@ -168,18 +186,32 @@ def open_quarantine_by_table(settings: Settings) -> dict[str, int]:
     return counts
 
 
-def live_files_by_table(settings: Settings, exclude: set[str] = frozenset()) -> dict[str, list[Path]]:
-    """Lake table → the Parquet files of its live versions (the manifest decides, not a folder listing)."""
+def live_files_by_table(settings: Settings, exclude: set[str] = frozenset(),
+                        months: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """Lake table → the paths of its live versions' Parquet files, sorted (the manifest decides, not a folder
+    listing); with months, only the parts of those tables' months."""
     from ingest.common import lake
 
-    files: dict[str, list[Path]] = {}
-    for row in lake.read_manifest(settings.lake_dir, shared=True):
+    files: dict[str, list[str]] = {}
+    lake_dir = settings.lake_dir
+    wanted = None if months is None else {(table, month) for table, values in months.items() for month in values}
+    for row in lake.read_manifest(lake_dir, shared=True):
         if row.get("status", "live") != "live" or row["sha256"] in exclude:
             continue
         for part in row["parts"]:
-            if part.get("live"):
-                files.setdefault(part["table"], []).append(settings.lake_dir / part["parquet"])
+            if part.get("live") and (wanted is None or (part["table"], part["fiscal_month"]) in wanted):
+                files.setdefault(part["table"], []).append(f"{lake_dir}/{part['parquet']}")
     return {table: sorted(paths) for table, paths in files.items()}
+
+
+def live_part_counts(settings: Settings) -> dict[str, int]:
+    """Lake table → how many live Parquet files it has (raw.source_load_status's files_loaded)."""
+    from ingest.common import lake
+
+    counts: dict[str, int] = {}
+    for part in lake.live_parts(lake.read_manifest(settings.lake_dir, shared=True)):
+        counts[part["table"]] = counts.get(part["table"], 0) + 1
+    return counts
 
 
 def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, int],
@@ -204,10 +236,12 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
                 declared = [(name, dtype) for name, dtype in columns if name != "fiscal_month"]
                 column_sql = ", ".join(f'"{name}" {dtype}' for name, dtype in [*declared, ("fiscal_month", "varchar")])
                 con.execute(f"create or replace table raw.{table} ({column_sql})")
-        every_month = {table: [row[0] for row in con.sql(
-            f"select distinct fiscal_month from raw.{table} order by 1").fetchall()]
-            for table in raw_source_columns(settings)}
-        return _write_load_status(con, settings, live, every_month, quarantined_open)
+        write_partitions(con, list(raw_source_columns(settings)), None)
+        every_month = {table: [row[0] for row in con.execute(
+            f"select distinct fiscal_month from raw.{PARTITIONS_TABLE} where source_table = ? order by 1",
+            [table]).fetchall()] for table in raw_source_columns(settings)}
+        return _write_load_status(con, settings, {table: len(files) for table, files in live.items()}, every_month,
+                                  quarantined_open)
 
 
 def load_changed_months(settings: Settings, build_path: Path, months: dict[str, list[str]],
@@ -218,33 +252,63 @@ def load_changed_months(settings: Settings, build_path: Path, months: dict[str, 
         leftover.unlink(missing_ok=True)
     build_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.published_path, build_path)
-    live = live_files_by_table(settings)
+    changed = live_files_by_table(settings, months=months)
     with database.connect_build(build_path, settings.refresh.duckdb_memory_limit) as con:
         for table, table_months in months.items():
-            files = [path for path in live.get(table, []) if path.parent.name.removeprefix("fiscal_month=")
-                     in set(table_months)]
-            con.execute(f"delete from raw.{table} where fiscal_month in (select unnest(?))", [table_months])
+            files = changed.get(table, [])
+            con.execute(f"delete from raw.{table} where fiscal_month in ({_literals(table_months)})")
             con.execute(
                 f"insert into raw.{table} by name "
                 "select * from read_parquet(?, hive_partitioning = true, union_by_name = true)",
                 [[database.file_pattern(path) for path in files]],
             )
-        return _write_load_status(con, settings, live, months, quarantined_open)
+        has_partitions = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                                     "and table_name = ?", [PARTITIONS_TABLE]).fetchone()[0]
+        write_partitions(con, list(raw_source_columns(settings)), months if has_partitions else None)
+        return _write_load_status(con, settings, live_part_counts(settings), months, quarantined_open)
 
 
-def _write_load_status(con, settings: Settings, live: dict[str, list[Path]], changed: dict[str, list[str]],
-                       quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
-    """raw.source_load_status, raw.changed_fiscal_months (what the incremental facts rebuild),
-    raw.open_data_items, raw.closed_year_indicator_figures and raw.lake_file_versions; returns lake table → files, rows, data through."""
+def write_partitions(con, tables: list[str], months: dict[str, list[str]] | None) -> None:
+    """raw.lake_partitions: one row per raw table, fiscal month and file version, with its rows, latest load and
+    newest data date. months None writes it whole; else only those tables' months are read again (the rest of
+    each raw table is not scanned, which keeps a month's refresh from growing with the history)."""
     from ingest.registry import data_through_sql
 
+    if months is None:
+        con.execute(f"create or replace table raw.{PARTITIONS_TABLE} (source_table varchar, fiscal_month varchar, "
+                    "source_file_sha256 varchar, rows bigint, last_loaded_at timestamp, data_through_date date)")
+    for table in tables:
+        where = ""
+        if months is not None:
+            if not months.get(table):
+                continue
+            # a constant list, not a subquery: DuckDB then skips the row groups of other months
+            where = f"where fiscal_month in ({_literals(months[table])})"
+            con.execute(f"delete from raw.{PARTITIONS_TABLE} where source_table = '{table}' and "
+                        f"{where.removeprefix('where ')}")
+        con.execute(
+            f"insert into raw.{PARTITIONS_TABLE} select '{table}', fiscal_month, source_file_sha256, count(*), "
+            f"max(loaded_at), {data_through_sql(table)} from raw.{table} {where} "
+            "group by fiscal_month, source_file_sha256")
+
+
+def _literals(values: list[str]) -> str:
+    """A constant IN list: DuckDB skips the row groups of other months (not so for a bound list's subquery)."""
+    return ", ".join(database.sql_literal(value) for value in values)
+
+
+def _write_load_status(con, settings: Settings, files_loaded: dict[str, int], changed: dict[str, list[str]],
+                       quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
+    """raw.source_load_status (summed from raw.lake_partitions), raw.changed_fiscal_months (what the incremental
+    facts rebuild), raw.open_data_items, raw.closed_year_indicator_figures and raw.lake_file_versions; returns lake table → files, rows, data through."""
     status: dict[str, dict[str, object]] = {}
+    totals = {table: (int(rows), loaded_at, data_through) for table, rows, loaded_at, data_through in con.sql(
+        f"select source_table, sum(rows), max(last_loaded_at), max(data_through_date) from raw.{PARTITIONS_TABLE} "
+        "group by source_table").fetchall()}
     for table in raw_source_columns(settings):
-        rows, loaded_at, data_through = con.sql(
-            f"select count(*), max(loaded_at), {data_through_sql(table)} from raw.{table}"
-        ).fetchall()[0]
+        rows, loaded_at, data_through = totals.get(table, (0, None, None))
         status[table] = {
-            "files_loaded": len(live.get(table, [])),
+            "files_loaded": files_loaded.get(table, 0),
             "rows_loaded": rows,
             "last_loaded_at": loaded_at,
             "data_through_date": data_through,

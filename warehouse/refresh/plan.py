@@ -56,7 +56,7 @@ def lake_fingerprint(settings: Settings) -> str:
     from ingest.common import lake  # ingest pulls in polars: only when a refresh runs
 
     digest = hashlib.sha256()
-    for part in sorted(lake.live_parts(lake.read_manifest(settings.lake_dir)), key=lambda p: p["parquet"]):
+    for part in sorted(lake.live_parts(lake.read_manifest(settings.lake_dir, shared=True)), key=lambda p: p["parquet"]):
         digest.update(f"{part['parquet']}|{part.get('sha256') or part.get('rows')}\n".encode())
     return digest.hexdigest()
 
