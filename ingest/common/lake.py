@@ -191,22 +191,17 @@ def read_manifest_to_change(lake_dir: Path) -> list[dict[str, Any]]:
             for row in cached[1]]
 
 
-def write_manifest(lake_dir: Path, rows: list[dict[str, Any]]) -> None:
+def write_manifest(lake_dir: Path, rows: list[dict[str, Any]], *, shared_from: int | None = None) -> None:
     """Replace the manifest atomically and durably, keeping the previous copy as _manifest.prev.parquet.
 
     The commit point: what ingest wrote in a durable.deferred() scope is flushed first, so the manifest never
-    lists a part or an original that is not on disk."""
+    lists a part or an original that is not on disk.
+
+    shared_from=n: rows[:n] are rows as read_manifest gave them (their parts may have changed since) and the
+    rest are new. The written rows then become what read_manifest(shared=True) returns for the new file, the
+    new ones converted as a read would convert them: the steps after ingest do not parse it again."""
     lake_dir.mkdir(parents=True, exist_ok=True)
-    plain = [key for key in MANIFEST_SCHEMA if key not in {"parts_json", "status_json", "status", "archive"}]
-    columns: dict[str, list[Any]] = {key: [row.get(key) for row in rows] for key in plain}
-    columns["parts_json"] = [json.dumps(row.get("parts", []), ensure_ascii=False, sort_keys=True) for row in rows]
-    columns["status"] = [row.get("status") or "live" for row in rows]
-    columns["status_json"] = [json.dumps(row.get("status_note") or {}, ensure_ascii=False, sort_keys=True)
-                              for row in rows]
-    columns["archive"] = [row.get("archive") or "" for row in rows]
-    # column by column, the lists through Arrow offsets: polars took over a second for 36,000 row dicts
-    frame = pl.DataFrame({key: _list_series(key, columns[key]) if isinstance(dtype, pl.List)
-                          else pl.Series(key, columns[key], dtype=dtype) for key, dtype in MANIFEST_SCHEMA.items()})
+    frame = _manifest_frame(rows)
     with durable.immediate():
         current = lake_dir / MANIFEST_NAME
         temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
@@ -219,6 +214,25 @@ def write_manifest(lake_dir: Path, rows: list[dict[str, Any]]) -> None:
             durable.replace(previous_temp, lake_dir / PREVIOUS_MANIFEST_NAME)
         kill_point("lake.manifest_before_replace")
         durable.replace(temp, current)
+    _SHARED.clear()
+    if shared_from is not None:
+        stat = current.stat()
+        _SHARED[current] = ((stat.st_ino, stat.st_size, stat.st_mtime_ns),
+                            [*rows[:shared_from], *_rows_of(frame.slice(shared_from))])
+
+
+def _manifest_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """The manifest's rows as its Parquet frame (parts and status notes as JSON text)."""
+    plain = [key for key in MANIFEST_SCHEMA if key not in {"parts_json", "status_json", "status", "archive"}]
+    columns: dict[str, list[Any]] = {key: [row.get(key) for row in rows] for key in plain}
+    columns["parts_json"] = [json.dumps(row.get("parts", []), ensure_ascii=False, sort_keys=True) for row in rows]
+    columns["status"] = [row.get("status") or "live" for row in rows]
+    columns["status_json"] = [json.dumps(row.get("status_note") or {}, ensure_ascii=False, sort_keys=True)
+                              for row in rows]
+    columns["archive"] = [row.get("archive") or "" for row in rows]
+    # column by column, the lists through Arrow offsets: polars took over a second for 36,000 row dicts
+    return pl.DataFrame({key: _list_series(key, columns[key]) if isinstance(dtype, pl.List)
+                         else pl.Series(key, columns[key], dtype=dtype) for key, dtype in MANIFEST_SCHEMA.items()})
 
 
 def _list_series(name: str, values: list[list[str] | None]) -> pl.Series:

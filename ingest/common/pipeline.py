@@ -830,15 +830,17 @@ class ManifestUpdate:
     """The manifest as this run has it: versions committed to the lake but not yet recorded on disk, and per
     committed version the lake files it replaced (deleted only once the manifest that drops them is written)."""
 
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # as lake.read_manifest gave them; the run's new versions are appended
     stale: list[list[Path]] = field(default_factory=list)
     live: LiveParts = field(init=False)
+    read_rows: int = field(init=False)  # how many of rows were read (the rest are this run's)
     archiver: ThreadPoolExecutor | None = None  # set by ingest_landing: originals are copied beside the main thread
     archiving: list[Future] = field(default_factory=list)
     archive_error: BaseException | None = None
 
     def __post_init__(self) -> None:
         self.live = LiveParts(self.rows)
+        self.read_rows = len(self.rows)
 
     def archive(self, archive_dir: Path, source: Path, sha256: str, origin: dict[str, Any],
                 size_bytes: int, mtime_ns: int) -> str:
@@ -940,7 +942,7 @@ def write_manifest_update(settings: Any, update: ManifestUpdate) -> None:
     update.wait_for_archives()
     if not update.stale:
         return
-    lake.write_manifest(settings.lake_dir, update.rows)
+    lake.write_manifest(settings.lake_dir, update.rows, shared_from=update.read_rows)
     for stale in update.stale:
         kill_point("ingest.after_manifest")
         for path in stale:

@@ -141,3 +141,27 @@ def test_an_original_changed_before_it_is_archived_is_not_kept(settings) -> None
     assert not (settings.archive_dir / lake.archive_relative(sha, path.name)).exists()
     assert _archive_unchanged(settings.archive_dir, path, sha, {"kind": "certificates"}, stat.st_size,
                               stat.st_mtime_ns) == lake.archive_relative(sha, path.name)
+
+
+def test_the_rows_ingest_wrote_are_what_a_fresh_read_gives(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a run that loads and replaces, the steps after ingest use the rows ingest wrote instead of parsing the
+    manifest again (lake.write_manifest's shared_from): they must equal a fresh read, value for value."""
+    write_csv(settings.landing_dir / "certificates" / "c_2020-04.csv", certificate_rows(), "cp932")
+    ingest_landing(settings, "r1")
+    lake.read_manifest(settings.lake_dir, shared=True)  # as the verify step reads it before ingest
+    corrected = certificate_rows()
+    corrected[1][4] = "999"
+    write_csv(settings.landing_dir / "certificates" / "c_2020-04_corrected.csv", corrected, "cp932")
+    may = [CERT_HEADER, ["令和2年5月1日", "本庁舎", "住民票の写し", "窓口", "50"]]
+    write_csv(settings.landing_dir / "certificates" / "c_2020-05.csv", may, "cp932")
+    report = ingest_landing(settings, "r2")
+    assert sorted(f.status for f in report.files) == ["loaded", "replaced", "unchanged"]
+    with monkeypatch.context() as patched:  # no parse: the rows ingest wrote are the shared ones
+        patched.setattr(lake, "read_manifest_file", lambda path: pytest.fail("the manifest was parsed again"))
+        shared = lake.read_manifest(settings.lake_dir, shared=True)
+    fresh = lake.read_manifest(settings.lake_dir)
+    assert shared is not fresh and shared == fresh
+    assert [list(row) for row in shared[1:]] == [list(row) for row in fresh[1:]]  # the new rows' keys, in order
+    assert [type(row["loaded_at"]) for row in shared] == [type(row["loaded_at"]) for row in fresh]
+    replaced = [part for row in shared for part in row["parts"] if part.get("replaced_by")]
+    assert len(replaced) == 1 and not replaced[0]["live"]

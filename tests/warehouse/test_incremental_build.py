@@ -84,6 +84,8 @@ def test_a_month_builds_incrementally_and_equals_a_full_rebuild(demo_home_copy: 
     _, log = _refresh(home)
     assert "load: incremental: a copy of the published file" in log, log[-3000:]
     assert "fiscal-month partition(s) replaced" in log
+    assert "load: the build file is the published file's copy made while ingest ran" in log
+    assert not list((home / "build").iterdir())  # neither the copy nor the build file is left behind
     assert "dbt docs generate" not in log  # models unchanged: the published catalog is kept
     assert (home / "docs" / "catalog.json").exists()
 

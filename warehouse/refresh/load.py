@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +50,63 @@ class LoadPlan:
                 f"replaced ({tables or 'none'})")
 
 
-def load_lake(run: Refresh, build_path: Path) -> dict[str, dict[str, object]]:
+class PublishedCopy:
+    """The published file copied beside the build file on a thread, started when verify expects an incremental
+    load, so the copy (a gigabyte after ten years) runs while ingest reads the new files. The load takes it as
+    its build file; a run that needs no build or loads in full cancels it. Its name starts with the run id,
+    so a killed run's copy is removed as a leftover (database.check_home)."""
+
+    CHUNK = 64 * 1024 * 1024
+
+    def __init__(self, source: Path, build_path: Path) -> None:
+        self.path = build_path.with_name(f"{build_path.stem}.base{build_path.suffix}")
+        self.taken = False
+        self._cancel = threading.Event()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="published-copy")
+        self._copied = self._pool.submit(self._copy, source, self.path)
+
+    def _copy(self, source: Path, target: Path) -> bool:
+        """True when the whole file was copied: kernel to kernel, in chunks so a cancel stops it soon, each
+        chunk written to disk before the next (fdatasync on this thread). Left to the kernel, a gigabyte of dirty
+        pages would be flushed by the first sync of anyone else: ingest's commit (syncfs) waited for it."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("rb") as reader, target.open("wb") as writer:
+            size, offset = os.fstat(reader.fileno()).st_size, 0
+            while offset < size and not self._cancel.is_set():
+                sent = os.sendfile(writer.fileno(), reader.fileno(), offset, min(self.CHUNK, size - offset))
+                if sent == 0:
+                    break
+                offset += sent
+                os.fdatasync(writer.fileno())
+        return offset == size
+
+    def take(self, build_path: Path) -> bool:
+        """Move the finished copy to build_path; False (nothing moved) when it failed or was cancelled."""
+        try:
+            complete = self._copied.result()
+        except OSError:
+            complete = False
+        finally:
+            self._pool.shutdown()
+        if complete:
+            os.replace(self.path, build_path)
+            self.taken = True
+        return complete
+
+    def discard(self) -> None:
+        self._cancel.set()
+        self._pool.shutdown()
+        self.path.unlink(missing_ok=True)
+
+
+def start_published_copy(run: Refresh) -> PublishedCopy | None:
+    """The published file's copy for an expected incremental load (verify_lake.incremental_load_expected)."""
+    if not run.incremental_expected or not run.settings.published_path.is_file():
+        return None
+    return PublishedCopy(run.settings.published_path.resolve(), run.build_path)
+
+
+def load_lake(run: Refresh, build_path: Path, base: PublishedCopy | None = None) -> dict[str, dict[str, object]]:
     """The load step: the build file holding the lake; lake table → files, rows, data through."""
     from warehouse.refresh.verify_lake import hash_before_load  # verify_lake → plan → load
 
@@ -62,7 +121,9 @@ def load_lake(run: Refresh, build_path: Path) -> dict[str, dict[str, object]]:
         if plan.incremental:
             try:
                 status = load_changed_months(run.settings, build_path, plan.months,
-                                             open_quarantine_by_table(run.settings))
+                                             open_quarantine_by_table(run.settings), base)
+                run.log.info("load: %s", "the build file is the published file's copy made while ingest ran"
+                             if base is not None and base.taken else "the published file copied as the build file")
             except duckdb.Error as exc:  # e.g. a new file's columns do not fit the published table
                 plan = LoadPlan(False, f"the incremental load failed ({type(exc).__name__}: {str(exc)[:200]})")
                 run.log.warning("load: %s", plan.describe())
@@ -245,13 +306,15 @@ def load_raw(settings: Settings, build_path: Path, quarantined_open: dict[str, i
 
 
 def load_changed_months(settings: Settings, build_path: Path, months: dict[str, list[str]],
-                        quarantined_open: dict[str, int]) -> dict[str, dict[str, object]]:
-    """A copy of the published file as the build file, with the raw rows of `months` (lake table → fiscal
-    months) replaced by those of the live files; write raw.source_load_status."""
+                        quarantined_open: dict[str, int], base: PublishedCopy | None = None
+                        ) -> dict[str, dict[str, object]]:
+    """A copy of the published file as the build file (base's, when it finished), with the raw rows of `months`
+    (lake table → fiscal months) replaced by those of the live files; write raw.source_load_status."""
     for leftover in (build_path, Path(f"{build_path}.wal")):
         leftover.unlink(missing_ok=True)
     build_path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(settings.published_path, build_path)
+    if base is None or not base.take(build_path):
+        shutil.copyfile(settings.published_path, build_path)
     changed = live_files_by_table(settings, months=months)
     with database.connect_build(build_path, settings.refresh.duckdb_memory_limit) as con:
         for table, table_months in months.items():

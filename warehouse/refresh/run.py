@@ -18,7 +18,7 @@ from warehouse.refresh.errors import RefreshFailed, RefreshLocked
 from warehouse.refresh.export import export_open_data_step
 from warehouse.refresh.gate import run_quality_gates
 from warehouse.refresh.ingest_files import ingest_new_files, quarantined_count
-from warehouse.refresh.load import load_lake, load_raw, open_quarantine_by_table
+from warehouse.refresh.load import load_lake, load_raw, open_quarantine_by_table, start_published_copy
 from warehouse.refresh.lock import waiting_refresh_lock
 from warehouse.refresh.plan import needs_build
 from warehouse.refresh.publish import publish_release
@@ -52,6 +52,7 @@ class Refresh:
         self.full_rebuild = full_rebuild
         self.dbt_code_fingerprint = ""  # set by the plan step: models, seeds, macros, dbt_project.yml
         self.load_plan = None  # set by the load step: incremental or full, and why
+        self.incremental_expected = False  # set by the verify step (verify_lake.incremental_load_expected)
         self.lake_hashed_in_full = False  # every live part hashed in this run (not only those new since a check)
         self.set_aside: list[dict[str, str]] = []
         self.warnings: list[str] = []
@@ -105,10 +106,15 @@ class Refresh:
     def _run_locked(self, build_path: Path) -> int:
         """The steps after the lock: verify → ingest → plan → load → build → docs → gate → publish (+ export)."""
         verify_lake(self)
-        report = ingest_new_files(self)
-        if not needs_build(self):
-            return self._no_op(quarantined_count(report))
-        status = load_lake(self, build_path)
+        base = start_published_copy(self)  # copied while ingest runs
+        try:
+            report = ingest_new_files(self)
+            if not needs_build(self):
+                return self._no_op(quarantined_count(report))
+            status = load_lake(self, build_path, base)
+        finally:
+            if base is not None:
+                base.discard()
         build(self, build_path, status)
         docs_out = generate_docs(self, build_path)
         gate = run_quality_gates(self, build_path, report)

@@ -23,8 +23,9 @@ def verify_lake(run: Refresh) -> None:
     parts an earlier check hashed intact and not written since, until the last full hash is older than
     [refresh] full_verify_days. A load that reads more than that hashes what it reads first (hash_before_load)."""
     with run.step("verify", "checking the lake files against the manifest"):
+        run.incremental_expected = incremental_load_expected(run)
         result = repair_lake(run.settings, run.record.run_id, today=run.as_of, rebuild=False,
-                             quick=incremental_load_expected(run))
+                             quick=run.incremental_expected)
         record_result(run.settings, result, run.as_of)
         if not result.manifest_ok:
             raise RefreshFailed("verify", result.issues[0].detail)
