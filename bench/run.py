@@ -92,16 +92,18 @@ def refresh(home: Path, name: str) -> Measurement:
     return step
 
 
-def add_new_months(landing: Path, new_months: Path, backup: Path) -> list[Path]:
+def add_new_months(landing: Path, new_months: Path, backup: Path, written_before: list[Path] = ()) -> list[Path]:
     """Copy the files of new_months that landing lacks or has different (as a department would send them);
-    a replaced file is first kept in backup. Returns the landing paths written, for restore_landing."""
+    a replaced file the generator wrote is first kept in backup (one an earlier round wrote, written_before, is
+    not: restore_landing removes it). Returns the landing paths written, for restore_landing."""
     written = []
+    ours = set(written_before)
     for path in sorted(new_months.rglob("*")):
         if path.is_file():
             target = landing / path.relative_to(new_months)
             if target.exists() and filecmp.cmp(path, target, shallow=False):
                 continue
-            if target.exists() and not (backup / path.relative_to(new_months)).exists():
+            if target.exists() and target not in ours and not (backup / path.relative_to(new_months)).exists():
                 (backup / path.relative_to(new_months)).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(target, backup / path.relative_to(new_months))
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +114,7 @@ def add_new_months(landing: Path, new_months: Path, backup: Path) -> list[Path]:
 
 def restore_landing(landing: Path, written: list[Path], backup: Path) -> None:
     """Undo add_new_months, so a reused workdir's landing is again what the generator wrote."""
-    for target in written:
+    for target in dict.fromkeys(written):  # a file two rounds wrote is listed twice
         original = backup / target.relative_to(landing)
         if original.exists():
             shutil.copy2(original, target)
@@ -239,7 +241,7 @@ def incremental(work: Path, long_home: Path, long_landing: Path, profile: Profil
                      from_month=NEW_MONTHS_FROM)
             for label, (home, landing) in histories.items():
                 log(f"incremental round {round_number}/{profile.incremental_repeats}: one new month on {label}")
-                added = add_new_months(landing, new_months, work / f"landing_backup_{label}")
+                added = add_new_months(landing, new_months, work / f"landing_backup_{label}", written[label])
                 written[label] += added
                 step = refresh(home, f"incremental {label} {round_number}")
                 runs[label].append({"seconds": step.seconds, "peak_rss_mib": round(step.peak_rss_bytes / 2**20, 1),
