@@ -49,6 +49,11 @@ class VerifyReport:
     manifest_ok: bool = True
     remaining: list[LakeIssue] | None = None  # after a repair: what a fresh check still finds
 
+    def __post_init__(self) -> None:
+        # lake path → [size, mtime_ns] of each part found intact with a recorded checksum, for the record of
+        # verified parts (not a field: the report's JSON does not carry 36,000 of them)
+        self.intact_parts: dict[str, list[int]] = {}
+
     @property
     def ok(self) -> bool:
         """The lake is intact now (after the repairs, when there were any)."""
@@ -76,17 +81,21 @@ class VerifyReport:
 
 
 def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool,
-                  trusted: dict[str, list[int]] | None = None) -> tuple[str, str] | None:
+                  trusted: dict[str, list[int]] | None = None,
+                  intact: dict[str, list[int]] | None = None) -> tuple[str, str] | None:
+    """What is wrong with a lake part, or None; with checksums, a part found intact by its recorded checksum
+    (now, or by an earlier check and not written since) is stamped into `intact` with its size and mtime."""
     try:
         stat = os.stat(f"{lake_dir}/{part['parquet']}")  # a str, not a Path: 36,000 parts per refresh
     except FileNotFoundError:
         return "missing", f"{part['parquet']} is missing"
     if part.get("bytes") is not None and stat.st_size != part["bytes"]:
         return "damaged", f"{part['parquet']} has {stat.st_size} bytes, {part['bytes']} were written"
-    if trusted is not None and trusted.get(part["parquet"]) == [stat.st_size, stat.st_mtime_ns]:
-        return None  # hashed intact by an earlier check and not written since
+    stamp = [stat.st_size, stat.st_mtime_ns]
     path = lake_dir / part["parquet"]
-    if checksums and part.get("sha256"):
+    if trusted is not None and trusted.get(part["parquet"]) == stamp:
+        pass  # hashed intact by an earlier check and not written since
+    elif checksums and part.get("sha256"):
         if lake.file_sha256(path) != part["sha256"]:
             return "damaged", f"{part['parquet']} does not match the checksum recorded when it was written"
     elif checksums:
@@ -94,6 +103,8 @@ def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool,
             pl.read_parquet_schema(path)
         except Exception as exc:  # noqa: BLE001 — polars raises several kinds for a torn file
             return "damaged", f"{part['parquet']} cannot be read ({type(exc).__name__})"
+    if intact is not None and checksums and part.get("sha256"):
+        intact[part["parquet"]] = stamp
     return None
 
 
@@ -128,7 +139,7 @@ def verify_lake(settings: Settings, *, checksums: bool = True,
             if not part.get("live"):
                 continue
             report.parts_checked += 1
-            problem = _part_problem(lake_dir, part, checksums, trusted)
+            problem = _part_problem(lake_dir, part, checksums, trusted, report.intact_parts)
             if problem:
                 report.issues.append(LakeIssue(problem[0], part["parquet"], problem[1], row["file_name"], row["sha256"]))
             elif not part.get("sha256"):
@@ -415,6 +426,18 @@ def record_result(settings: Settings, report: VerifyReport, today: date | None =
 
 def _record_verified_parts(settings: Settings, report: VerifyReport, today: date | None) -> None:
     lake_dir = settings.lake_dir
+    if not report.repaired and not report.set_aside and report.remaining is None:
+        stamps = report.intact_parts  # the check's own stats: nothing changed the lake since
+    else:
+        stamps = _stat_live_parts(lake_dir)
+    previous = _read_verified_parts(settings)
+    full_on = (today or date.today()).isoformat() if report.full else (previous or {}).get("full_on")
+    if full_on is None:
+        return
+    _write_verified_parts(settings, {"full_on": full_on, "parts": stamps})
+
+
+def _stat_live_parts(lake_dir: Path) -> dict[str, list[int]]:
     stamps: dict[str, list[int]] = {}
     for row in lake.read_manifest(lake_dir, shared=True):
         if row.get("status", "live") != "live":
@@ -426,11 +449,7 @@ def _record_verified_parts(settings: Settings, report: VerifyReport, today: date
                 except FileNotFoundError:
                     continue
                 stamps[part["parquet"]] = [stat.st_size, stat.st_mtime_ns]
-    previous = _read_verified_parts(settings)
-    full_on = (today or date.today()).isoformat() if report.full else (previous or {}).get("full_on")
-    if full_on is None:
-        return
-    durable.write_text(settings.runs_dir / VERIFIED_PARTS, json.dumps({"full_on": full_on, "parts": stamps}))
+    return stamps
 
 
 def stamp_written_parts(settings: Settings, versions: set[str]) -> None:
@@ -450,15 +469,37 @@ def stamp_written_parts(settings: Settings, versions: set[str]) -> None:
                 except FileNotFoundError:
                     continue
                 document["parts"][part["parquet"]] = [stat.st_size, stat.st_mtime_ns]
-    durable.write_text(settings.runs_dir / VERIFIED_PARTS, json.dumps(document))
+    _write_verified_parts(settings, document)
+
+
+_VERIFIED_PARTS_READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
 
 def _read_verified_parts(settings: Settings) -> dict[str, Any] | None:
+    """The record of verified parts; the document this process last read or wrote while the file is unchanged
+    (a refresh reads it three times, and 36,000 parts take ~0.1 s to parse). Callers that change it write it."""
+    path = settings.runs_dir / VERIFIED_PARTS
     try:
-        document = json.loads((settings.runs_dir / VERIFIED_PARTS).read_text(encoding="utf-8"))
-        return document if isinstance(document.get("parts"), dict) and isinstance(document.get("full_on"), str) else None
+        stat = path.stat()
+        cached = _VERIFIED_PARTS_READ.get(path)
+        if cached is not None and cached[0] == (stat.st_ino, stat.st_size, stat.st_mtime_ns):
+            return cached[1]
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(document.get("parts"), dict) and isinstance(document.get("full_on"), str)):
+            return None
     except (OSError, ValueError, AttributeError):
         return None
+    _VERIFIED_PARTS_READ.clear()
+    _VERIFIED_PARTS_READ[path] = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), document)
+    return document
+
+
+def _write_verified_parts(settings: Settings, document: dict[str, Any]) -> None:
+    path = settings.runs_dir / VERIFIED_PARTS
+    durable.write_text(path, json.dumps(document))
+    stat = path.stat()
+    _VERIFIED_PARTS_READ.clear()
+    _VERIFIED_PARTS_READ[path] = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), document)
 
 
 def trusted_parts(settings: Settings, today: date) -> dict[str, list[int]] | None:

@@ -49,12 +49,8 @@ class ManifestDamaged(RuntimeError):
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a file (durable.sha256_file: the one way the warehouse hashes a file)."""
+    return durable.sha256_file(path)
 
 
 # A landing file up to this size is read whole when it is hashed, and the reader parses those bytes: each file is

@@ -21,7 +21,6 @@ import contextlib
 import errno
 import fcntl
 import glob as globbing
-import hashlib
 import json
 import os
 import re
@@ -47,7 +46,6 @@ LOCK_FILE = ".refresh.lock"
 # name in the home -> where it points (relative, so a copied or moved home keeps working)
 LINKS = {SERVED_NAME: f"{CURRENT}/{SERVED_NAME}", "docs": f"{CURRENT}/docs", "open": f"{CURRENT}/open",
          POINTER: f"{CURRENT}/{RELEASE_FILE}"}
-HASH_CHUNK = 1 << 20
 # what a warehouse home holds (a folder with none of these is not one: never "repair" a mistyped path)
 HOME_MARKERS = (LOCK_FILE, "runs", "releases", CURRENT, "lake", "landing", SERVED_NAME, POINTER, "versions")
 RUN_FILE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}")  # build/<run_id>.duckdb, .wal, .docs
@@ -160,12 +158,7 @@ def opens(path: Path) -> str | None:
     return None
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+sha256_file = durable.sha256_file  # one way to hash a file (large chunks, releases the GIL)
 
 
 # --- the lock ----------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -187,21 +188,29 @@ def write_text(path: Path, text: str) -> None:
 
 
 def copy_file(source: Path, target: Path, *, hashed: bool = False) -> str | None:
-    """Copy source to target atomically and durably (a separate inode, never a hard link). hashed=True reads
-    source once and returns the SHA-256 of the bytes written (a published file is hashed and kept in one pass,
-    not three); otherwise the kernel copies (sendfile) and None is returned."""
+    """Copy source to target atomically and durably (a separate inode, never a hard link); the kernel copies
+    (sendfile). hashed=True also returns source's SHA-256, read on a second thread while the kernel copies and
+    flushes: for the 1.1 GB file of ten years, hashing while copying in Python took 1-3 s, the two side by side
+    ~0.6 s. Only for a source nothing writes to (a published file), so the copy has the bytes hashed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     if not hashed:
         shutil.copyfile(source, temp)
         replace(temp, target)
         return None
+    with ThreadPoolExecutor(1, thread_name_prefix="hash") as pool:
+        hashing = pool.submit(sha256_file, source)
+        shutil.copyfile(source, temp)
+        replace(temp, target)
+        return hashing.result()
+
+
+def sha256_file(path: Path, chunk: int = 4 << 20) -> str:
+    """The SHA-256 of a file, read in large chunks (hashlib releases the GIL on each)."""
     digest = hashlib.sha256()
-    with source.open("rb") as reader, temp.open("wb") as writer:
-        while data := reader.read(1 << 20):
+    with path.open("rb") as reader:
+        while data := reader.read(chunk):
             digest.update(data)
-            writer.write(data)
-    replace(temp, target)
     return digest.hexdigest()
 
 
