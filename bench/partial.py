@@ -7,6 +7,7 @@ and ingest against polars bare (one repeat, no large file). Results go to one JS
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -26,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True, help="generated data and homes (kept, reused)")
     parser.add_argument("--out", type=Path, required=True, help="the results JSON")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    parser.add_argument("--incremental-repeats", type=int, default=None,
+                        help="rounds of the incremental month (default: the profile's); more rounds, steadier medians")
     args = parser.parse_args(argv)
     profile, work, parts = bench_run.PROFILES[args.profile], args.workdir.resolve(), args.parts.split(",")
+    if args.incremental_repeats is not None:
+        profile = dataclasses.replace(profile, incremental_repeats=max(1, args.incremental_repeats))
     work.mkdir(parents=True, exist_ok=True)
     landing = work / "landing"
     commit = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
