@@ -472,34 +472,30 @@ def stamp_written_parts(settings: Settings, versions: set[str]) -> None:
     _write_verified_parts(settings, document)
 
 
-_VERIFIED_PARTS_READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+_VERIFIED_PARTS_READ = durable.FileMemo()
 
 
 def _read_verified_parts(settings: Settings) -> dict[str, Any] | None:
     """The record of verified parts; the document this process last read or wrote while the file is unchanged
     (a refresh reads it three times, and 36,000 parts take ~0.1 s to parse). Callers that change it write it."""
     path = settings.runs_dir / VERIFIED_PARTS
+    state, cached = _VERIFIED_PARTS_READ.get(path)
+    if cached is not None:
+        return cached
     try:
-        stat = path.stat()
-        cached = _VERIFIED_PARTS_READ.get(path)
-        if cached is not None and cached[0] == (stat.st_ino, stat.st_size, stat.st_mtime_ns):
-            return cached[1]
         document = json.loads(path.read_text(encoding="utf-8"))
         if not (isinstance(document.get("parts"), dict) and isinstance(document.get("full_on"), str)):
             return None
     except (OSError, ValueError, AttributeError):
         return None
-    _VERIFIED_PARTS_READ.clear()
-    _VERIFIED_PARTS_READ[path] = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), document)
+    _VERIFIED_PARTS_READ.put(path, state, document)
     return document
 
 
 def _write_verified_parts(settings: Settings, document: dict[str, Any]) -> None:
     path = settings.runs_dir / VERIFIED_PARTS
     durable.write_text(path, json.dumps(document))
-    stat = path.stat()
-    _VERIFIED_PARTS_READ.clear()
-    _VERIFIED_PARTS_READ[path] = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), document)
+    _VERIFIED_PARTS_READ.put(path, durable.file_state(path), document)
 
 
 def trusted_parts(settings: Settings, today: date) -> dict[str, list[int]] | None:

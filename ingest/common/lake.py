@@ -140,7 +140,7 @@ def read_manifest_file(path: Path) -> list[dict[str, Any]]:
     return _rows_of(pl.read_parquet(path, glob=False))
 
 
-_SHARED: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
+_SHARED = durable.FileMemo()  # the manifest's rows as read_manifest(shared=True) returns them
 
 
 def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any]]:
@@ -151,14 +151,11 @@ def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any
     a second to parse, and one refresh reads it in several steps. Callers that change rows read their own."""
     path = lake_dir / MANIFEST_NAME
     if shared and path.exists():
-        stat = path.stat()
-        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        cached = _SHARED.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        state, cached = _SHARED.get(path)
+        if cached is not None:
+            return cached
         rows = read_manifest(lake_dir)
-        _SHARED.clear()  # one manifest at a time: a long-lived process never holds old lakes
-        _SHARED[path] = (key, rows)
+        _SHARED.put(path, state, rows)
         return rows
     repair = "Nothing was changed. Run `warehouse verify --repair` to rebuild it from the Parquet files."
     if not path.exists():
@@ -175,16 +172,11 @@ def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any
 def read_manifest_to_change(lake_dir: Path) -> list[dict[str, Any]]:
     """read_manifest for a caller that changes the rows: a copy of the rows this process already read from the
     same file when it has them (a refresh's verify step did; a copy takes half the parse), else its own read."""
-    path = lake_dir / MANIFEST_NAME
-    cached = _SHARED.get(path)
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        cached = None
-    if cached is None or cached[0] != (stat.st_ino, stat.st_size, stat.st_mtime_ns):
+    _, cached = _SHARED.get(lake_dir / MANIFEST_NAME)
+    if cached is None:
         return read_manifest(lake_dir)
     return [{**row, "parts": [dict(part) for part in row["parts"]], "status_note": dict(row["status_note"])}
-            for row in cached[1]]
+            for row in cached]
 
 
 def write_manifest(lake_dir: Path, rows: list[dict[str, Any]], *, shared_from: int | None = None) -> None:
@@ -212,9 +204,7 @@ def write_manifest(lake_dir: Path, rows: list[dict[str, Any]], *, shared_from: i
         durable.replace(temp, current)
     _SHARED.clear()
     if shared_from is not None:
-        stat = current.stat()
-        _SHARED[current] = ((stat.st_ino, stat.st_size, stat.st_mtime_ns),
-                            [*rows[:shared_from], *_rows_of(frame.slice(shared_from))])
+        _SHARED.put(current, durable.file_state(current), [*rows[:shared_from], *_rows_of(frame.slice(shared_from))])
 
 
 def _manifest_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -139,3 +139,25 @@ def test_ingest_syncs_per_manifest_write_not_per_file(tmp_path: Path, monkeypatc
         assert len(list(settings.archive_dir.glob(f"*/*/{lake.ORIGIN_NAME}"))) == files
         counts[files] = (len(with_syncfs.of("fsync")), len(with_syncfs.of("syncfs")))
     assert counts[6] == counts[1] and counts[1][1] >= 1
+
+
+def test_a_file_memo_keeps_a_value_only_while_the_file_is_unchanged(tmp_path: Path) -> None:
+    """durable.FileMemo (the shared manifest rows, the record of verified parts): a replace, a rewrite in place or
+    a removal of the file makes the kept value a miss, so a step never reads a document older than the file."""
+    path = tmp_path / "doc.json"
+    memo = durable.FileMemo()
+    durable.write_text(path, "one")
+    state, value = memo.get(path)
+    assert value is None and state is not None
+    memo.put(path, state, "parsed one")
+    assert memo.get(path) == (state, "parsed one")
+    durable.write_text(path, "two")  # replaced by a rename: another inode
+    assert memo.get(path)[1] is None
+    memo.put(path, durable.file_state(path), "parsed two")
+    with path.open("a") as handle:  # rewritten in place: another size
+        handle.write("!")
+    assert memo.get(path)[1] is None
+    memo.put(path, durable.file_state(path), "parsed two!")
+    path.unlink()
+    assert memo.get(path) == (None, None)
+    assert memo.get(tmp_path / "other.json") == (None, None)

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -52,6 +53,41 @@ def _load_syncfs() -> Callable[[int], int] | None:
 
 
 _SYNCFS = _load_syncfs()
+
+
+FileState = tuple[int, int, int]  # inode, size, mtime_ns: a file replaced by a rename or rewritten has another
+
+
+def file_state(path: Path) -> FileState | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+class FileMemo:
+    """What this process read from (or wrote to) one file, kept while the file is in the same state: a document
+    that several steps of a refresh read (the manifest, the record of verified parts) is parsed once."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[Path, FileState, Any] | None = None
+
+    def get(self, path: Path) -> tuple[FileState | None, Any]:
+        """The file's state now, and the value kept for that state (None when there is none). Take the state
+        before reading the file, and put the value under it: a write in between then makes it a miss."""
+        state = file_state(path)
+        entry = self._entry
+        if state is not None and entry is not None and entry[0] == path and entry[1] == state:
+            return state, entry[2]
+        return state, None
+
+    def put(self, path: Path, state: FileState | None, value: Any) -> None:
+        """Keep value for the file in that state (one file at a time: a long-lived process holds no old ones)."""
+        self._entry = None if state is None else (path, state, value)
+
+    def clear(self) -> None:
+        self._entry = None
 
 
 def fsync_file(path: Path) -> None:
