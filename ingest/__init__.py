@@ -33,7 +33,7 @@ from ingest.common.pipeline import (
 )
 from ingest.dbt_sources import render_dbt_sources, write_dbt_sources_yaml
 from ingest.registry import CONTRACTS, KINDS
-from warehouse.platform import durable
+from warehouse.platform import durable, heap
 
 SUFFIXES = {".csv", ".tsv", ".txt", ".log", ".xlsx"}
 # Names that say a copy is still in progress or that belong to another tool: never read, never refused.
@@ -119,13 +119,10 @@ def _prepare(settings: Any, path: Path, kind: str, update: ManifestUpdate, today
     by_stat, by_sha = index
     known_by_stat = None if force else by_stat.get((str(path), stat.st_size, stat.st_mtime_ns))
     sha256 = known_by_stat["sha256"] if known_by_stat else lake.landing_sha256(path, stat)
-    outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
     known = None if force else (known_by_stat or by_sha.get(sha256))
     if known is not None:
-        outcome.tables, outcome.fiscal_months = list(known["tables"]), list(known["fiscal_months"])
-        outcome.message = _known_message(path, known)
-        outcome.seen_before = known.get("status", "live") == "live" and known["file_name"] == path.name
-        return outcome
+        return _known_outcome(kind, str(path), path.name, known)
+    outcome = FileOutcome(kind=kind, path=str(path), sha256=sha256, status="unchanged")
     ctx = Context(path=path, sha256=sha256, kind=kind, today=today or settings.as_of_date, loaded_at=now_utc(),
                   salt=_salt(settings), settings=settings, fast_read=fast_read, manifest=update)
     return _Prepared(stat, ctx, outcome)
@@ -182,13 +179,21 @@ def _stage_and_commit(settings: Any, prepared: _Prepared, run_id: str, update: M
     return outcome
 
 
-def _known_message(path: Path, known: dict[str, Any]) -> str:
+def _known_outcome(kind: str, path: str, name: str, known: dict[str, Any]) -> FileOutcome:
+    """The outcome of a landing file whose bytes are a version the manifest knows: nothing to do."""
+    return FileOutcome(kind=kind, path=path, sha256=known["sha256"], status="unchanged",
+                       tables=list(known["tables"]), fiscal_months=list(known["fiscal_months"]),
+                       message=_known_message(name, known),
+                       seen_before=known.get("status", "live") == "live" and known["file_name"] == name)
+
+
+def _known_message(name: str, known: dict[str, Any]) -> str:
     status = known.get("status", "live")
     if status == "live":
-        return f"{path.name}: already loaded (same SHA-256 as {known['file_name']}); nothing to do."
+        return f"{name}: already loaded (same SHA-256 as {known['file_name']}); nothing to do."
     note = known.get("status_note") or {}
     what = "removed from the lake" if status == "removed" else "set aside"
-    return (f"{path.name}: this version was {what} on {note.get('at', '?')} ({note.get('reason', 'no reason given')}); "
+    return (f"{name}: this version was {what} on {note.get('at', '?')} ({note.get('reason', 'no reason given')}); "
             f"it is not read again. `warehouse files retry {known['file_name']}` reads it again.")
 
 
@@ -216,7 +221,7 @@ def settle_seconds(settings: Any) -> float:
         return 15.0
 
 
-def is_settled(path: Path, settle: float, now: float | None = None, *, stat: os.stat_result | None = None,
+def is_settled(path: Path | str, settle: float, now: float | None = None, *, stat: os.stat_result | None = None,
                done_markers: set[str] | None = None) -> bool:
     """A file is ready when a `<name>.done` marker exists beside it, or it has not changed for `settle` s.
     A caller that listed the folder passes the markers it saw and the file's stat (no second look per file)."""
@@ -240,14 +245,19 @@ def ingest_file(settings: Any, path: Path | str, kind: str, run_id: str, *, chun
     return outcome
 
 
-def _ignored(path: Path) -> bool:
-    return path.name.startswith((".", "~$")) or path.suffix.lower() in IN_PROGRESS_SUFFIXES
+def _ignored(name: str) -> bool:
+    return name.startswith((".", "~$")) or os.path.splitext(name)[1].lower() in IN_PROGRESS_SUFFIXES
 
 
-def _files_under(folder: Path) -> list[Path]:
-    """What sorted(p for p in folder.rglob('*') if p.is_file()) gives (symlinked files yes, symlinked folders not
-    entered), listed with os.scandir: Path.rglob and Path comparisons take seconds over 36,000 landing files."""
-    found: list[tuple[list[str], str]] = []
+def _suffix(name: str) -> str:
+    return os.path.splitext(name)[1].lower()
+
+
+def _entries_under(folder: Path) -> list[os.DirEntry]:
+    """The files sorted(p for p in folder.rglob('*') if p.is_file()) gives (symlinked files yes, symlinked folders
+    not entered), as os.scandir entries: Path.rglob, Path objects and comparisons take seconds over 36,000 landing
+    files, and most of them are only looked up in the manifest by their path string and stat."""
+    found: list[tuple[list[str], os.DirEntry]] = []
 
     def walk(directory: str, parts: list[str]) -> None:
         try:
@@ -259,21 +269,22 @@ def _files_under(folder: Path) -> list[Path]:
             if entry.is_dir(follow_symlinks=False):
                 walk(entry.path, [*parts, entry.name])
             elif entry.is_file():
-                found.append(([*parts, entry.name], entry.path))
+                found.append(([*parts, entry.name], entry))
 
     walk(str(folder), [])
-    return [Path(path) for _, path in sorted(found, key=lambda item: item[0])]
+    return [entry for _, entry in sorted(found, key=lambda item: item[0])]
 
 
-def _landing_by_kind(settings: Any) -> dict[str, list[Path]]:
-    return {kind: _files_under(settings.landing_dir / kind) for kind in KINDS}
+def _landing_by_kind(settings: Any) -> dict[str, list[os.DirEntry]]:
+    return {kind: _entries_under(settings.landing_dir / kind) for kind in KINDS}
 
 
-def unreadable_landing_files(settings: Any, listing: dict[str, list[Path]] | None = None) -> list[tuple[str, Path]]:
+def unreadable_landing_files(settings: Any, listing: dict[str, list[os.DirEntry]] | None = None
+                             ) -> list[tuple[str, Path]]:
     """(kind, path) of landing files of a type ingest does not read (an .xls, a rotated log .1, a .gz)."""
     listing = listing or _landing_by_kind(settings)
-    return [(kind, path) for kind in KINDS for path in listing[kind]
-            if path.suffix.lower() not in SUFFIXES and not _ignored(path) and ".done" not in path.suffixes]
+    return [(kind, Path(entry.path)) for kind in KINDS for entry in listing[kind]
+            if _suffix(entry.name) not in SUFFIXES and not _ignored(entry.name) and ".done" not in Path(entry.name).suffixes]
 
 
 def _refuse_type(settings: Any, kind: str, path: Path) -> FileOutcome:
@@ -287,12 +298,13 @@ def _refuse_type(settings: Any, kind: str, path: Path) -> FileOutcome:
     return outcome
 
 
-def landing_files(settings: Any, listing: dict[str, list[Path]] | None = None) -> list[tuple[str, Path]]:
-    """(kind, path) of every landing file ingest reads, in a stable order. Names that say a copy is in
+def landing_files(settings: Any, listing: dict[str, list[os.DirEntry]] | None = None
+                  ) -> list[tuple[str, os.DirEntry]]:
+    """(kind, entry) of every landing file ingest reads, in a stable order. Names that say a copy is in
     progress (`.part`, `.tmp`, `.crdownload`, Excel's `~$` lock files, hidden files) are never read."""
     listing = listing or _landing_by_kind(settings)
-    return [(kind, path) for kind in KINDS for path in listing[kind]
-            if path.suffix.lower() in SUFFIXES and not _ignored(path)]
+    return [(kind, entry) for kind in KINDS for entry in listing[kind]
+            if _suffix(entry.name) in SUFFIXES and not _ignored(entry.name)]
 
 
 class _BulkBatch:
@@ -380,8 +392,8 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
                    *, today: date | None = None, fast_read: bool = True) -> IngestReport:
     """Load every new or changed landing file; skipped, loaded, replaced and quarantined files are all reported.
 
-    Small files of one layout are checked many to a batch (stage_bulk); the manifest is written once per run
-    (it is rewritten whole: 36,000 versions take most of a second), not once per file or kind, and the lake parts
+    Small files of one layout are checked many to a batch (stage_bulk); the manifest is appended to once per run
+    (one change file: lake.write_manifest), not once per file or kind, and the lake parts
     and originals it lists reach the disk together just before it (durable.deferred), not by two fsyncs each. A
     run killed before that write leaves its parts as orphans and its files in landing: the next run reads them. fast_read=False reads every file
     alone through the streaming reader (the fast path's reference in the tests)."""
@@ -389,9 +401,11 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
     report = IngestReport()
     listing = _landing_by_kind(settings)
     files = landing_files(settings, listing)
-    index = _index(update.rows)
+    with heap.no_collection():
+        index = _index(update.rows)
+    heap.freeze()  # the manifest's rows, copied and indexed, live until the run ends
     settle = settle_seconds(settings)
-    done_markers = {str(path) for kind in KINDS for path in listing[kind] if path.name.endswith(".done")}
+    done_markers = {entry.path for kind in KINDS for entry in listing[kind] if entry.name.endswith(".done")}
     for kind, path in unreadable_landing_files(settings, listing):
         if is_settled(path, settle, done_markers=done_markers):
             report.files.append(_refuse_type(settings, kind, path))
@@ -403,18 +417,23 @@ def ingest_landing(settings: Any, run_id: str, progress: Callable[[str, int, int
         queue = _BulkQueue(pool, lambda checked, results: _commit_checked(settings, checked, results, run_id, update,
                                                                           index, outcomes))
         try:
-            for done, (kind, path) in enumerate(files):
+            for done, (kind, entry) in enumerate(files):
                 if progress:
-                    progress(f"ingest {kind}/{path.name}", done, len(files))
-                stat = os.stat(path)
-                if not is_settled(path, settle, stat=stat, done_markers=done_markers):
+                    progress(f"ingest {kind}/{entry.name}", done, len(files))
+                stat = entry.stat()
+                if not is_settled(entry.path, settle, stat=stat, done_markers=done_markers):
                     outcomes[done] = FileOutcome(
-                        kind=kind, path=str(path), sha256="", status="waiting",
-                        message=(f"{path.name}: changed less than {settle:g} s ago (still being copied?); left in "
+                        kind=kind, path=entry.path, sha256="", status="waiting",
+                        message=(f"{entry.name}: changed less than {settle:g} s ago (still being copied?); left in "
                                  "landing, the next refresh reads it once it has not changed for that long "
-                                 f"(or put an empty '{path.name}.done' beside it when the copy is complete)."),
+                                 f"(or put an empty '{entry.name}.done' beside it when the copy is complete)."),
                     )
                     continue
+                known = index[0].get((entry.path, stat.st_size, stat.st_mtime_ns))
+                if known is not None:  # most of landing after a few years: no Path, no hash
+                    outcomes[done] = _known_outcome(kind, entry.path, entry.name, known)
+                    continue
+                path = Path(entry.path)
                 prepared = _prepare(settings, path, kind, update, today, index, fast_read=fast_read, stat=stat)
                 if isinstance(prepared, _Prepared) and (batch.holds(prepared.ctx.sha256)
                                                         or queue.holds(prepared.ctx.sha256)):

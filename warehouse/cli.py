@@ -212,6 +212,7 @@ def _settings(create: bool = False) -> Settings:
 def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from warehouse.platform import heap
     from warehouse.platform.allocators import tune_for_batch
 
     tune_for_batch()  # before polars is imported
@@ -235,6 +236,7 @@ def _run_refresh(out: Output, kind: str, full_rebuild: bool) -> int:
     out.emit_json(record.to_dict())
     if outcome.exit_code != 0 and (out.quiet or out.as_json):
         click.echo(f"warehouse {kind}: {record.message}", err=True)
+    heap.leave_to_the_os()
     return outcome.exit_code
 
 

@@ -92,15 +92,14 @@ def _part_problem(lake_dir: Path, part: dict[str, Any], checksums: bool,
     if part.get("bytes") is not None and stat.st_size != part["bytes"]:
         return "damaged", f"{part['parquet']} has {stat.st_size} bytes, {part['bytes']} were written"
     stamp = [stat.st_size, stat.st_mtime_ns]
-    path = lake_dir / part["parquet"]
     if trusted is not None and trusted.get(part["parquet"]) == stamp:
         pass  # hashed intact by an earlier check and not written since
     elif checksums and part.get("sha256"):
-        if lake.file_sha256(path) != part["sha256"]:
+        if lake.file_sha256(lake_dir / part["parquet"]) != part["sha256"]:
             return "damaged", f"{part['parquet']} does not match the checksum recorded when it was written"
     elif checksums:
         try:
-            pl.read_parquet_schema(path)
+            pl.read_parquet_schema(lake_dir / part["parquet"])
         except Exception as exc:  # noqa: BLE001 — polars raises several kinds for a torn file
             return "damaged", f"{part['parquet']} cannot be read ({type(exc).__name__})"
     if intact is not None and checksums and part.get("sha256"):
@@ -230,14 +229,20 @@ def _now() -> str:
 
 
 def rebuild_manifest(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
-    """A manifest from the Parquet files themselves, starting from the kept previous copy when it reads."""
+    """A manifest from the Parquet files themselves, starting from the manifest's base and the change files that
+    read, else from the kept previous copy when it reads."""
     from ingest import CONTRACTS
 
     lake_dir = settings.lake_dir
     notes: list[str] = []
     base: list[dict[str, Any]] = []
     previous = lake_dir / lake.PREVIOUS_MANIFEST_NAME
-    if previous.exists():
+    current, why_not = (lake.read_manifest_as_far_as_it_reads(lake_dir) if (lake_dir / lake.MANIFEST_NAME).exists()
+                        else ([], ""))
+    if current:  # the base reads, a change file after it does not
+        base = current
+        notes.append(f"started from the manifest as far as it reads ({len(base)} file versions; {why_not})")
+    elif previous.exists():
         try:
             base = lake.read_manifest_file(previous)
             notes.append(f"started from the kept previous manifest ({len(base)} file versions)")

@@ -3,6 +3,12 @@
 The manifest is the lake's index and its proof: every part (one Parquet file) carries its size and SHA-256,
 every accepted file version its status (live, set_aside, removed). It is written atomically and durably, and
 the previous copy is kept beside it. A missing or unreadable manifest is never taken for an empty lake.
+
+A refresh appends to it rather than rewriting it: `_manifest.parquet` is the base, and each run's new and
+changed versions go into one small change file beside it (`_manifest.<generation>.<sequence>.parquet`, each
+written atomically and never changed). A reader applies the change files of the base's generation in order.
+A whole write (every MAX_CHANGE_FILES runs, and every operator action) starts a new generation: the change files
+of the old one are then ignored and removed, so a crash between the two steps changes nothing that is read.
 """
 from __future__ import annotations
 
@@ -17,11 +23,13 @@ from typing import Any
 
 import polars as pl
 
-from warehouse.platform import durable
+from warehouse.platform import durable, heap
 from warehouse.platform.faults import kill_point
 
 MANIFEST_NAME = "_manifest.parquet"
 PREVIOUS_MANIFEST_NAME = "_manifest.prev.parquet"
+GENERATION_KEY = "manifest_generation"  # in the base's Parquet metadata: which change files belong to it
+MAX_CHANGE_FILES = 24  # then the next write is whole: a reader opens at most this many small files
 SET_ASIDE_DIR = "_set_aside"  # lake/_set_aside/<sha16>/<table>/fiscal_month=.../: parts of versions not live
 STATUSES = ("live", "set_aside", "removed")
 MANIFEST_SCHEMA: dict[str, pl.DataType] = {
@@ -125,6 +133,11 @@ def _json_column(frame: pl.DataFrame, column: str, empty: str) -> list[Any]:
 
 
 def _rows_of(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    with heap.no_collection():
+        return _converted_rows(frame)
+
+
+def _converted_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     parts, notes = _json_column(frame, "parts_json", "[]"), _json_column(frame, "status_json", "{}")
     rows = frame.drop("parts_json", "status_json", strict=False).to_dicts()
     for row, row_parts, note in zip(rows, parts, notes, strict=True):
@@ -136,8 +149,46 @@ def _rows_of(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def read_manifest_file(path: Path) -> list[dict[str, Any]]:
-    """Rows of one manifest file (the current or the kept previous copy); raises on an unreadable file."""
+    """Rows of one manifest file (the base alone, or the kept previous copy); raises on an unreadable file."""
     return _rows_of(pl.read_parquet(path, glob=False))
+
+
+def _change_name(generation: str, sequence: int) -> str:
+    return f"_manifest.{generation}.{sequence:06d}.parquet"
+
+
+def _change_files(lake_dir: Path) -> list[str]:
+    """Names of every change file in the lake folder (of any generation), sorted."""
+    return sorted(entry.name for entry in _entries(lake_dir)
+                  if entry.name.startswith("_manifest.") and entry.name.count(".") == 3
+                  and entry.name.endswith(".parquet") and entry.name != PREVIOUS_MANIFEST_NAME)
+
+
+def _generation(base: Path) -> str:
+    return pl.read_parquet_metadata(base).get(GENERATION_KEY, "")
+
+
+def _state(lake_dir: Path) -> tuple[object, ...] | None:
+    """The manifest's state: the base's (inode, size, mtime) and the change files' names (never rewritten)."""
+    base = durable.file_state(lake_dir / MANIFEST_NAME)
+    return None if base is None else (base, *_change_files(lake_dir))
+
+
+def _read_changes(lake_dir: Path, generation: str, rows: list[dict[str, Any]]) -> str:
+    """Apply the base's change files to its rows in order, up to the first that does not read; returns why
+    that one does not ("" when all read)."""
+    names = [name for name in _change_files(lake_dir) if name.split(".")[1] == generation] if generation else []
+    for name in names:
+        try:
+            frame = pl.read_parquet(lake_dir / name, glob=False)
+            changes = list(zip(frame["position"].to_list(), _rows_of(frame.drop("position")), strict=True))
+        except Exception as exc:  # noqa: BLE001 — a torn or foreign file: polars raises several kinds
+            return f"{name} cannot be read ({type(exc).__name__})"
+        if any(position > len(rows) + number for number, (position, _) in enumerate(changes)):
+            return f"{name} does not follow the versions before it"
+        for position, row in changes:
+            rows[position:position + 1] = [row]
+    return ""
 
 
 _SHARED = durable.FileMemo()  # the manifest's rows as read_manifest(shared=True) returns them
@@ -146,12 +197,12 @@ _SHARED = durable.FileMemo()  # the manifest's rows as read_manifest(shared=True
 def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any]]:
     """All accepted file versions: empty for a new lake, ManifestDamaged if the index is lost but data is not.
 
-    shared=True returns the rows this process already read from the same manifest file (same inode, size and
-    mtime; every write replaces the file) for callers that only read them: a 36,000-version manifest takes about
-    a second to parse, and one refresh reads it in several steps. Callers that change rows read their own."""
+    shared=True returns the rows this process already read from the same manifest (same base file and change
+    files) for callers that only read them: a 36,000-version manifest takes about half a second to parse, and
+    one refresh reads it in several steps. Callers that change rows read their own."""
     path = lake_dir / MANIFEST_NAME
     if shared and path.exists():
-        state, cached = _SHARED.get(path)
+        state, cached = _SHARED.get(path, _state(lake_dir))
         if cached is not None:
             return cached
         rows = read_manifest(lake_dir)
@@ -164,47 +215,126 @@ def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any
             raise ManifestDamaged(f"{path} is missing while the lake holds {len(files)} Parquet files. {repair}")
         return []
     try:
-        return read_manifest_file(path)
+        rows = read_manifest_file(path)
     except Exception as exc:  # a torn or foreign file: polars raises several kinds
         raise ManifestDamaged(f"{path} cannot be read ({type(exc).__name__}). {repair}") from exc
+    why_not = _read_changes(lake_dir, _generation(path), rows)
+    if why_not:
+        raise ManifestDamaged(f"{lake_dir / why_not}. {repair}")
+    return rows
+
+
+def read_manifest_as_far_as_it_reads(lake_dir: Path) -> tuple[list[dict[str, Any]], str]:
+    """For a repair: the base and its change files up to the first that does not read, and why that one does
+    not; ([], why) if the base does not read."""
+    path = lake_dir / MANIFEST_NAME
+    try:
+        rows = read_manifest_file(path)
+        generation = _generation(path)
+    except Exception as exc:  # noqa: BLE001
+        return [], f"{MANIFEST_NAME} cannot be read ({type(exc).__name__})"
+    return rows, _read_changes(lake_dir, generation, rows)
 
 
 def read_manifest_to_change(lake_dir: Path) -> list[dict[str, Any]]:
     """read_manifest for a caller that changes the rows: a copy of the rows this process already read from the
-    same file when it has them (a refresh's verify step did; a copy takes half the parse), else its own read."""
-    _, cached = _SHARED.get(lake_dir / MANIFEST_NAME)
+    same manifest when it has them (a refresh's verify step did; a copy takes half the parse), else its own read."""
+    _, cached = _SHARED.get(lake_dir / MANIFEST_NAME, _state(lake_dir))
     if cached is None:
         return read_manifest(lake_dir)
-    return [{**row, "parts": [dict(part) for part in row["parts"]], "status_note": dict(row["status_note"])}
-            for row in cached]
+    with heap.no_collection():
+        return [{**row, "parts": [dict(part) for part in row["parts"]], "status_note": dict(row["status_note"])}
+                for row in cached]
 
 
-def write_manifest(lake_dir: Path, rows: list[dict[str, Any]], *, shared_from: int | None = None) -> None:
-    """Replace the manifest atomically and durably, keeping the previous copy as _manifest.prev.parquet.
+def write_manifest(lake_dir: Path, rows: list[dict[str, Any]], *, shared_from: int | None = None,
+                   changed: set[int] | None = None) -> None:
+    """Record the manifest atomically and durably.
 
     The commit point: what ingest wrote in a durable.deferred() scope is flushed first, so the manifest never
     lists a part or an original that is not on disk.
 
     shared_from=n: rows[:n] are rows as read_manifest gave them (their parts may have changed since) and the
-    rest are new. The written rows then become what read_manifest(shared=True) returns for the new file, the
-    new ones converted as a read would convert them: the steps after ingest do not parse it again."""
+    rest are new. The written rows then become what read_manifest(shared=True) returns for the new manifest, the
+    new ones converted as a read would convert them: the steps after ingest do not parse it again.
+
+    changed (with shared_from): the positions below n whose rows changed. The change is then appended as one
+    change file when the base allows it; otherwise, and without changed, the whole manifest is written anew and
+    the previous one kept as _manifest.prev.parquet."""
     lake_dir.mkdir(parents=True, exist_ok=True)
-    frame = _manifest_frame(rows)
+    current = lake_dir / MANIFEST_NAME
     with durable.immediate():
-        current = lake_dir / MANIFEST_NAME
-        temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
-        frame.write_parquet(temp)
-        durable.fsync_file(temp)
-        if current.exists():
-            previous_temp = lake_dir / f".{PREVIOUS_MANIFEST_NAME}.tmp-{os.getpid()}"
-            previous_temp.unlink(missing_ok=True)
-            shutil.copyfile(current, previous_temp)
-            durable.replace(previous_temp, lake_dir / PREVIOUS_MANIFEST_NAME)
-        kill_point("lake.manifest_before_replace")
-        durable.replace(temp, current)
+        appended = None
+        if changed is not None and shared_from is not None:
+            appended = _append(lake_dir, rows, sorted(changed), shared_from)
+        if appended is None:
+            frame = _write_whole(lake_dir, rows)
+            new_rows = None if shared_from is None else _rows_of(frame.slice(shared_from))
+        else:
+            new_rows = appended
     _SHARED.clear()
     if shared_from is not None:
-        _SHARED.put(current, durable.file_state(current), [*rows[:shared_from], *_rows_of(frame.slice(shared_from))])
+        _SHARED.put(current, _state(lake_dir), [*rows[:shared_from], *new_rows])
+
+
+def _append(lake_dir: Path, rows: list[dict[str, Any]], changed: list[int], read: int) -> list[dict[str, Any]] | None:
+    """Write the changed and new rows as the base's next change file; their rows as a read gives them. None when
+    the manifest must be written whole: no base of a generation, MAX_CHANGE_FILES reached, or most rows changed."""
+    base = lake_dir / MANIFEST_NAME
+    try:
+        generation = _generation(base) if base.exists() else ""
+    except Exception:  # noqa: BLE001 — an unreadable base is written whole
+        generation = ""
+    names = [name for name in _change_files(lake_dir) if generation and name.split(".")[1] == generation]
+    positions = [*changed, *range(read, len(rows))]
+    if not generation or len(names) >= MAX_CHANGE_FILES or 2 * len(positions) > len(rows):
+        return None
+    frame = _manifest_frame([rows[position] for position in positions]).with_columns(
+        pl.Series("position", positions, dtype=pl.Int64))
+    name = _change_name(generation, int(names[-1].split(".")[2]) + 1 if names else 1)
+    temp = lake_dir / f".{name}.tmp-{os.getpid()}"
+    frame.write_parquet(temp)
+    durable.fsync_file(temp)
+    kill_point("lake.manifest_before_replace")
+    durable.replace(temp, lake_dir / name)
+    return _rows_of(frame.slice(len(changed)).drop("position"))
+
+
+def _write_whole(lake_dir: Path, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Write the manifest as a new base of a new generation, keep the one it replaces as the previous copy, then
+    remove the change files no base reads any more."""
+    frame = _manifest_frame(rows)
+    current = lake_dir / MANIFEST_NAME
+    temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
+    frame.write_parquet(temp, metadata={GENERATION_KEY: secrets.token_hex(6)})
+    durable.fsync_file(temp)
+    if current.exists():
+        previous_temp = lake_dir / f".{PREVIOUS_MANIFEST_NAME}.tmp-{os.getpid()}"
+        previous_temp.unlink(missing_ok=True)
+        _keep_previous(lake_dir, previous_temp)
+        durable.replace(previous_temp, lake_dir / PREVIOUS_MANIFEST_NAME)
+    kill_point("lake.manifest_before_replace")
+    durable.replace(temp, current)
+    for name in _change_files(lake_dir):
+        (lake_dir / name).unlink(missing_ok=True)
+    return frame
+
+
+def _keep_previous(lake_dir: Path, target: Path) -> None:
+    """The manifest as it reads now, as one file: the base with its change files applied, or the base copied
+    when it has none or they do not read (a repair's rebuild then writes what it found)."""
+    current = lake_dir / MANIFEST_NAME
+    try:
+        generation = _generation(current)
+        rows = read_manifest(lake_dir, shared=True) if generation and any(
+            name.split(".")[1] == generation for name in _change_files(lake_dir)) else None
+    except Exception:  # noqa: BLE001 — a manifest that does not read is copied as it is
+        rows = None
+    if rows is None:
+        shutil.copyfile(current, target)
+        return
+    _manifest_frame(rows).write_parquet(target)
+    durable.fsync_file(target)
 
 
 def _manifest_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -23,7 +23,7 @@ from ingest.common.mapping import layouts_for
 from ingest.common.normalize import find_month, header_key
 from ingest.common.pii import scan_frame
 from ingest.common.reader import RawTable, open_table, parse_body
-from warehouse.platform import durable
+from warehouse.platform import durable, heap
 from warehouse.platform.faults import kill_point
 
 CHUNK_ROWS = 100_000  # rows per batch: bounds memory whatever the file size
@@ -834,13 +834,17 @@ class ManifestUpdate:
     stale: list[list[Path]] = field(default_factory=list)
     live: LiveParts = field(init=False)
     read_rows: int = field(init=False)  # how many of rows were read (the rest are this run's)
+    changed: set[int] = field(default_factory=set)  # positions of read rows whose parts this run replaced
+    positions: dict[int, int] = field(init=False)  # id(row) → position, for the read rows
     archiver: ThreadPoolExecutor | None = None  # set by ingest_landing: originals are copied beside the main thread
     archiving: list[Future] = field(default_factory=list)
     archive_error: BaseException | None = None
 
     def __post_init__(self) -> None:
-        self.live = LiveParts(self.rows)
-        self.read_rows = len(self.rows)
+        with heap.no_collection():
+            self.live = LiveParts(self.rows)
+            self.read_rows = len(self.rows)
+            self.positions = {id(row): position for position, row in enumerate(self.rows)}
 
     def archive(self, archive_dir: Path, source: Path, sha256: str, origin: dict[str, Any],
                 size_bytes: int, mtime_ns: int) -> str:
@@ -919,6 +923,8 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
     for row, part in replaced:
         part["live"] = False
         part["replaced_by"] = ctx.sha256
+        if id(row) in update.positions:
+            update.changed.add(update.positions[id(row)])
         outcome.replaced.append({"table": part["table"], "fiscal_month": part["fiscal_month"],
                                  "sha256": row["sha256"], "file_name": row["file_name"]})
     update.rows.append({
@@ -937,12 +943,12 @@ def commit(settings: Any, update: ManifestUpdate, staged: Staged, outcome: FileO
 def write_manifest_update(settings: Any, update: ManifestUpdate) -> None:
     """Record the versions committed since the last call in one manifest write, then delete what they replaced.
 
-    Called once per run (not once per file: the manifest is rewritten whole, and 36,000 small files must not
-    rewrite it 36,000 times)."""
+    Called once per run, not once per file: the run's new versions and the older ones whose parts they replaced
+    go into one change file (lake.write_manifest), whatever the size of the lake."""
     update.wait_for_archives()
     if not update.stale:
         return
-    lake.write_manifest(settings.lake_dir, update.rows, shared_from=update.read_rows)
+    lake.write_manifest(settings.lake_dir, update.rows, shared_from=update.read_rows, changed=update.changed)
     for stale in update.stale:
         kill_point("ingest.after_manifest")
         for path in stale:

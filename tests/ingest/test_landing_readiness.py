@@ -61,7 +61,10 @@ def test_the_landing_listing_is_what_rglob_lists(tmp_path) -> None:
     hidden files, a symlinked file (read) and a symlinked folder (not entered, as rglob does not)."""
     from pathlib import Path
 
-    from ingest import _files_under
+    from ingest import _entries_under
+
+    def _files_under(folder: Path) -> list[Path]:
+        return [Path(entry.path) for entry in _entries_under(folder)]
 
     root = tmp_path / "energy"
     for name in ("a b/x.csv", "a/x.csv", "a-b/y.csv", "a/c/z.log", ".hidden.csv", "Z.csv", "ä/あ.csv", "b.xlsx.part"):

@@ -98,9 +98,12 @@ def test_a_kill_during_ingest_loses_no_row(tmp_path: Path, landing: Path, uninte
     assert not leftovers, leftovers
 
 
-def test_a_kill_after_a_correction_is_recorded_finishes_the_replacement(tmp_path: Path, landing: Path):
-    """Killed after the corrected file's version is in the manifest but before the replaced part is deleted:
-    the next run's lake check deletes the replaced part, and the month holds the corrected rows only once."""
+@pytest.mark.parametrize("point", ["ingest.after_manifest", "lake.manifest_before_replace"])
+def test_a_kill_after_a_correction_is_committed_finishes_the_replacement(tmp_path: Path, landing: Path, point: str):
+    """Killed after the corrected file's version is in the manifest's change file but before the replaced part is
+    deleted, or before that change file is renamed into place: the next run's lake check deletes the replaced
+    part (or sets the unrecorded new one aside and ingest reads the file again), and the month holds the corrected
+    rows only once."""
     home = tmp_path / "home"
     shutil.copytree(landing, home / "landing")
     assert _ingest(home).returncode == 0
@@ -108,10 +111,12 @@ def test_a_kill_after_a_correction_is_recorded_finishes_the_replacement(tmp_path
     original = next((home / "landing" / "certificates").glob("*2021-03*"))
     corrected = original.with_name("certificates_2021-03_corrected" + original.suffix)
     corrected.write_bytes(original.read_bytes() + b"\r\n")
-    killed = _ingest(home, WAREHOUSE_KILL_AT="ingest.after_manifest")
+    killed = _ingest(home, WAREHOUSE_KILL_AT=point)
     assert killed.returncode == -signal.SIGKILL
     stale = list((home / "lake" / "certificate_issuances").glob("fiscal_month=2021-03/*.parquet"))
     assert len(stale) == 2, "the replaced part is still on disk"
+    changes = [p.name for p in (home / "lake").glob("_manifest.*.*.parquet") if p.name != "_manifest.prev.parquet"]
+    assert len(changes) == (point == "ingest.after_manifest"), "the run appends, and only a whole file is renamed"
     _recover(home)
     assert len(list((home / "lake" / "certificate_issuances").glob("fiscal_month=2021-03/*.parquet"))) == 1
     assert _lake_rows(home)["certificate_issuances"].height == before

@@ -92,6 +92,29 @@ def test_a_lost_or_torn_manifest_stops_the_refresh_and_repair_rebuilds_it(home: 
     assert _lake_files(home) == lake_before
 
 
+def test_a_damaged_change_file_stops_the_refresh_and_repair_keeps_every_version(home: Path):
+    """A refresh appends its versions to the manifest as one change file; when that file no longer reads, the
+    next refresh stops (never fewer versions), and the repair starts from the base and adopts the rest."""
+    original = next((home / "landing" / "certificates").glob("*2021-03*"))
+    original.with_name("certificates_2021-03_corrected" + original.suffix).write_bytes(original.read_bytes() + b"\r\n")
+    code, record = _refresh(home)
+    assert code == 0, record
+    changes = [p for p in (home / "lake").glob("_manifest.*.*.parquet") if p.name != "_manifest.prev.parquet"]
+    assert len(changes) == 1, "the run appended one change file, not a new manifest"
+    before, lake_before = _marts(home), _lake_files(home)
+    changes[0].write_bytes(b"PAR1 torn")
+    code, record = _refresh(home)
+    assert code == 1 and record["failed_step"] == "verify", record
+    assert changes[0].name in record["message"] and "warehouse verify --repair" in record["message"]
+    assert _lake_files(home) == lake_before, "nothing in the lake was deleted"
+    repaired = run_warehouse(home, "--json", "verify", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "as far as it reads" in json.loads(repaired.stdout)["repaired"][0]
+    code, record = _refresh(home, "--full-rebuild")
+    assert code == 0, record
+    assert _marts(home) == before and _lake_files(home) == lake_before
+
+
 def test_manifest_rebuilt_without_its_previous_copy_keeps_every_row(home: Path):
     before, lake_before = _marts(home), _lake_files(home)
     (home / "lake" / "_manifest.parquet").unlink()

@@ -73,16 +73,17 @@ class FileMemo:
     def __init__(self) -> None:
         self._entry: tuple[Path, FileState, Any] | None = None
 
-    def get(self, path: Path) -> tuple[FileState | None, Any]:
+    def get(self, path: Path, state: Any = None) -> tuple[Any, Any]:
         """The file's state now, and the value kept for that state (None when there is none). Take the state
-        before reading the file, and put the value under it: a write in between then makes it a miss."""
-        state = file_state(path)
+        before reading the file, and put the value under it: a write in between then makes it a miss. A document
+        of several files passes its own state (None when it does not exist)."""
+        state = file_state(path) if state is None else state
         entry = self._entry
         if state is not None and entry is not None and entry[0] == path and entry[1] == state:
             return state, entry[2]
         return state, None
 
-    def put(self, path: Path, state: FileState | None, value: Any) -> None:
+    def put(self, path: Path, state: Any, value: Any) -> None:
         """Keep value for the file in that state (one file at a time: a long-lived process holds no old ones)."""
         self._entry = None if state is None else (path, state, value)
 

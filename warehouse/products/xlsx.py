@@ -185,7 +185,8 @@ def write_xlsx(frame: pl.DataFrame, path: Path, sheet_name: str) -> None:
     workbook = (f'{XML_HEAD}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><bookViews><workbookView/></bookViews>'
                 f'<sheets><sheet name="{escape(sheet_name[:31], {chr(34): "&quot;"})}" sheetId="1" r:id="rId1"/>'
                 '</sheets></workbook>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as package:
+    # level 1: a third of level 6's time on a 36 MB sheet (0.06 s, not 0.17 s) for a file a quarter larger
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         package.writestr("[Content_Types].xml", _content_types(frame.height > 0))
         package.writestr("_rels/.rels", _relationships(("officeDocument", "xl/workbook.xml")))
         package.writestr("xl/workbook.xml", workbook)

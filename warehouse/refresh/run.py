@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from warehouse.digest import digest_after_refresh
-from warehouse.platform import database, ledger
+from warehouse.platform import database, heap, ledger
 from warehouse.platform.faults import kill_point
 from warehouse.platform.settings import Settings, as_of_date_from_env
 from warehouse.refresh.build import build, generate_docs
@@ -69,6 +69,7 @@ class Refresh:
         started = time.perf_counter()
         try:
             yield
+            heap.freeze()  # what the step read and keeps (the manifest's rows) is not walked again by the collector
         except RefreshFailed:
             raise
         except Exception as exc:  # any unexpected error is reported against its step
@@ -80,7 +81,7 @@ class Refresh:
     def run(self) -> RefreshOutcome:
         exit_code = 0
         try:
-            with waiting_refresh_lock(self.settings):
+            with waiting_refresh_lock(self.settings), heap.long_lived_scope():
                 self._start()
                 try:
                     exit_code = self._run_locked(self.build_path)
