@@ -184,8 +184,11 @@ def _read_changes(lake_dir: Path, generation: str, rows: list[dict[str, Any]]) -
             changes = list(zip(frame["position"].to_list(), _rows_of(frame.drop("position")), strict=True))
         except Exception as exc:  # noqa: BLE001 — a torn or foreign file: polars raises several kinds
             return f"{name} cannot be read ({type(exc).__name__})"
-        if any(position > len(rows) + number for number, (position, _) in enumerate(changes)):
-            return f"{name} does not follow the versions before it"
+        length = len(rows)
+        for position, _ in changes:
+            if position > length:
+                return f"{name} does not follow the versions before it"
+            length += position == length
         for position, row in changes:
             rows[position:position + 1] = [row]
     return ""
@@ -214,11 +217,16 @@ def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any
         if files:
             raise ManifestDamaged(f"{path} is missing while the lake holds {len(files)} Parquet files. {repair}")
         return []
-    try:
-        rows = read_manifest_file(path)
-    except Exception as exc:  # a torn or foreign file: polars raises several kinds
-        raise ManifestDamaged(f"{path} cannot be read ({type(exc).__name__}). {repair}") from exc
-    why_not = _read_changes(lake_dir, _generation(path), rows)
+    for _ in range(3):  # a whole write between reading the base and its change files: read again
+        state = _state(lake_dir)
+        try:
+            rows = read_manifest_file(path)
+            generation = _generation(path)
+        except Exception as exc:  # a torn or foreign file: polars raises several kinds
+            raise ManifestDamaged(f"{path} cannot be read ({type(exc).__name__}). {repair}") from exc
+        why_not = _read_changes(lake_dir, generation, rows)
+        if _state(lake_dir) == state:
+            break
     if why_not:
         raise ManifestDamaged(f"{lake_dir / why_not}. {repair}")
     return rows

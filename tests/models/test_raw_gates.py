@@ -61,8 +61,9 @@ def whole_rows(database: Path, raw_files: dict[str, list[str]] | None = None) ->
     with connect_read_only(database) as con:
         for suite_name, table, suite in raw_suites():
             files = None if raw_files is None else raw_files.get(table, [])
-            for part, shas in enumerate(expectations._raw_chunks(con, table, files)):
-                frame = expectations._frame(con, f"select * from raw.{table} where {expectations._of_files(shas)}")
+            for part, shas in enumerate(expectations._raw_chunks(con, table, files)[0]):
+                where = "source_file_sha256 in (" + ", ".join(f"'{sha}'" for sha in shas) + ")"  # no month filter
+                frame = expectations._frame(con, f"select * from raw.{table} where {where}")
                 rows += expectations._validate(context, gx, suite_name, table, suite, frame, part)
     return rows
 
@@ -219,3 +220,29 @@ def test_great_expectations_keeps_no_frame_it_validated() -> None:
     del frame
     gc.collect()
     assert rows[0]["success"] and kept() is None
+
+
+@pytest.mark.parametrize("bad_reading", [False, True])
+def test_the_load_s_partition_counts_give_the_same_chunks_and_rows(tmp_path: Path, bad_reading: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A built file has raw.lake_partitions (the load counts each version's rows per fiscal month): the gates then
+    chunk by those counts and read only the gated versions' months, and judge exactly the rows a scan would."""
+    import duckdb
+
+    from warehouse.refresh.load import write_partitions
+
+    monkeypatch.setattr(expectations, "RAW_CHUNK_ROWS", 100)
+    database = interval_lake(tmp_path, bad_reading=bad_reading)
+    gated = {"energy_readings_interval": ["sha-S001_201604.csv", "sha-F001_201604.csv"],
+             "web_access_log": ["sha-access_20160401.log"]}
+    scanned = gate(database, gated)
+    with duckdb.connect(str(database)) as con:
+        tables = [table for (table,) in con.sql(
+            "select table_name from information_schema.columns where table_schema = 'raw' and column_name in "
+            "('fiscal_month', 'source_file_sha256') group by 1 having count(*) = 2").fetchall()]
+        write_partitions(con, tables, None)
+    with connect_read_only(database) as con:
+        from_partitions = [expectations._raw_chunks(con, table, files) for table, files in gated.items()]
+    assert all(months for _, months in from_partitions), "the versions' months are known"
+    assert gate(database, gated) == scanned == whole_rows(database, gated)
+    assert bool(failures(scanned)) == bad_reading
