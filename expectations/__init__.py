@@ -66,21 +66,24 @@ VALUE_CHECKS = frozenset({"expect_column_to_exist", "expect_column_values_to_not
 KEY_CHECKS = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
 
 
-def _raw_chunks(con, table: str, files: list[str] | None) -> tuple[list[list[str]], dict[str, list[str]]]:
+def _raw_chunks(con, table: str, files: list[str] | None) -> tuple[list[list[str]], dict[str, list[str] | None]]:
     """A raw table's file versions (all, or those of `files` that it holds) split into chunks of whole files, and
-    each version's fiscal months. Read from raw.lake_partitions, which the load counted from the same rows, when
-    the file has it: a count over the whole raw table grew with the history (79 M rows after ten years)."""
+    each version's fiscal months (None when a row has none: its rows are then found by version alone). Read from
+    raw.lake_partitions, which the load counted from the same rows, when the file has it: a count over the whole
+    raw table grew with the history (79 M rows after ten years)."""
     if files is not None and not files:
         return [], {}
     has_partitions = con.sql("select count(*) from information_schema.tables where table_schema = 'raw' "
                              "and table_name = 'lake_partitions'").fetchall()[0][0]
+    month = "fiscal_month" if "fiscal_month" in con.sql(f"select * from raw.{table} limit 0").columns else "null"
     source = ("select source_file_sha256, sum(rows), list(distinct fiscal_month) from raw.lake_partitions "
               f"where source_table = '{table}'" if has_partitions else
-              f"select source_file_sha256, count(*), list(distinct fiscal_month) from raw.{table}")
+              f"select source_file_sha256, count(*), list(distinct {month}) from raw.{table}")
     counts = con.sql(f"{source} group by 1 order by 1").fetchall()
     chosen = None if files is None else set(files)
     wanted = [(sha, rows) for sha, rows, _ in counts if chosen is None or sha in chosen]
-    months = {sha: sorted(fiscal_months) for sha, _, fiscal_months in counts if chosen is None or sha in chosen}
+    months = {sha: None if None in fiscal_months else sorted(fiscal_months)
+              for sha, _, fiscal_months in counts if chosen is None or sha in chosen}
     chunks: list[list[str]] = []
     size = 0
     for sha, rows in wanted:
@@ -92,7 +95,7 @@ def _raw_chunks(con, table: str, files: list[str] | None) -> tuple[list[list[str
     return chunks, months
 
 
-def _of_files(shas: list[str], months: dict[str, list[str]], alias: str = "") -> str:
+def _of_files(shas: list[str], months: dict[str, list[str] | None], alias: str = "") -> str:
     """WHERE clause for the rows of these file versions; their fiscal months as constants first, so DuckDB skips
     the row groups of every other month instead of reading the whole history's file column."""
     in_months = {month for sha in shas for month in months.get(sha) or [None]}
@@ -121,7 +124,7 @@ def _frame(con, sql: str):
 
 
 def _value_frames(con, table: str, types: dict[str, str], expectations: list, groups: list[list[str]],
-                  months: dict[str, list[str]]) -> list:
+                  months: dict[str, list[str] | None]) -> list:
     """For each group of file versions, its rows' values reduced to what VALUE_CHECKS can tell apart, as a frame
     of the same column types: per column a value, its least and greatest where a range is checked, every distinct
     value where a set is checked, and a null when one occurs (NaN counts as null, as pandas reads it). Each check
@@ -228,7 +231,7 @@ def _is_key(expectation) -> bool:
 
 
 def _group_passed_rows(con, context, gx, suite_name: str, table_name: str, expectations: list, value_frame,
-                       shas: list[str], months: dict[str, list[str]], part: int) -> list[dict[str, object]] | None:
+                       shas: list[str], months: dict[str, list[str] | None], part: int) -> list[dict[str, object]] | None:
     """The suite's rows for one chunk of these files when the value checks pass on their reduced values and the
     uniqueness checks on their key columns (then they pass on every chunk of them: values seen in a chunk are
     among the group's, a key unique over the group is unique within each chunk); None when any fails."""

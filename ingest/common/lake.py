@@ -6,12 +6,15 @@ the previous copy is kept beside it. A missing or unreadable manifest is never t
 
 A refresh appends to it rather than rewriting it: `_manifest.parquet` is the base, and each run's new and
 changed versions go into one small change file beside it (`_manifest.<generation>.<sequence>.parquet`, each
-written atomically and never changed). A reader applies the change files of the base's generation in order.
-A whole write (every MAX_CHANGE_FILES runs, and every operator action) starts a new generation: the change files
-of the old one are then ignored and removed, so a crash between the two steps changes nothing that is read.
+written atomically and never changed). `_manifest.head` then names the last one (the commit point): a reader
+applies the base's change files up to it, in order, and a missing one is damage, never fewer versions; a change
+file after it was not committed (a kill before the head moved) and is written over by the next run. A whole
+write (every MAX_CHANGE_FILES runs, and every operator action) starts a new generation: the change files of the
+old one are then ignored and removed, so a crash between the two steps changes nothing that is read.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,6 +31,7 @@ from warehouse.platform.faults import kill_point
 
 MANIFEST_NAME = "_manifest.parquet"
 PREVIOUS_MANIFEST_NAME = "_manifest.prev.parquet"
+HEAD_NAME = "_manifest.head"  # "<generation> <sequence> …": the last committed change file per generation
 GENERATION_KEY = "manifest_generation"  # in the base's Parquet metadata: which change files belong to it
 MAX_CHANGE_FILES = 24  # then the next write is whole: a reader opens at most this many small files
 SET_ASIDE_DIR = "_set_aside"  # lake/_set_aside/<sha16>/<table>/fiscal_month=.../: parts of versions not live
@@ -168,17 +172,52 @@ def _generation(base: Path) -> str:
     return pl.read_parquet_metadata(base).get(GENERATION_KEY, "")
 
 
+def _committed(lake_dir: Path, generation: str) -> int:
+    """How many change files of the base of this generation are committed, by the head; ValueError when change
+    files of it exist but the head is lost or damaged."""
+    try:
+        words = (lake_dir / HEAD_NAME).read_text(encoding="utf-8").split()
+        committed = dict(zip(words[::2], [int(word) for word in words[1::2]], strict=True))
+    except (OSError, ValueError):
+        committed = {}
+    if generation in committed:
+        return committed[generation]
+    if any(name.split(".")[1] == generation for name in _change_files(lake_dir)):
+        raise ValueError(f"{HEAD_NAME} is missing or damaged while change files of the manifest exist")
+    return 0  # a base written whole before the head existed: no change file yet
+
+
+def _changes_of(lake_dir: Path, generation: str) -> list[str]:
+    """Names of the committed change files of the base of this generation, in order (none for a base without
+    one); ValueError when the head is lost."""
+    return [_change_name(generation, sequence) for sequence in range(1, _committed(lake_dir, generation) + 1)
+            ] if generation else []
+
+
 def _state(lake_dir: Path) -> tuple[object, ...] | None:
-    """The manifest's state: the base's (inode, size, mtime) and the change files' names (never rewritten)."""
+    """The manifest's state: the base's and the head's (inode, size, mtime), and the change files' names (never
+    rewritten)."""
     base = durable.file_state(lake_dir / MANIFEST_NAME)
-    return None if base is None else (base, *_change_files(lake_dir))
+    return None if base is None else (base, durable.file_state(lake_dir / HEAD_NAME), *_change_files(lake_dir))
 
 
-def _read_changes(lake_dir: Path, generation: str, rows: list[dict[str, Any]]) -> str:
-    """Apply the base's change files to its rows in order, up to the first that does not read; returns why
-    that one does not ("" when all read)."""
-    names = [name for name in _change_files(lake_dir) if name.split(".")[1] == generation] if generation else []
+def _read_current(lake_dir: Path) -> tuple[list[dict[str, Any]], str]:
+    """The base's rows with its change files applied in order, up to the first that does not read, and why that
+    one does not ("" when all read). Raises what polars raises when the base does not read."""
+    path = lake_dir / MANIFEST_NAME
+    rows = read_manifest_file(path)
+    try:
+        names = _changes_of(lake_dir, _generation(path))
+    except ValueError as exc:
+        return rows, str(exc)
+    return rows, _read_changes(lake_dir, names, rows)
+
+
+def _read_changes(lake_dir: Path, names: list[str], rows: list[dict[str, Any]]) -> str:
+    """Apply these change files to rows in order; why the first that does not read or follow does not ("" when all do)."""
     for name in names:
+        if not (lake_dir / name).exists():
+            return f"{name} is missing (the head names a later change file)"
         try:
             frame = pl.read_parquet(lake_dir / name, glob=False)
             changes = list(zip(frame["position"].to_list(), _rows_of(frame.drop("position")), strict=True))
@@ -220,11 +259,9 @@ def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any
     for _ in range(3):  # a whole write between reading the base and its change files: read again
         state = _state(lake_dir)
         try:
-            rows = read_manifest_file(path)
-            generation = _generation(path)
+            rows, why_not = _read_current(lake_dir)
         except Exception as exc:  # a torn or foreign file: polars raises several kinds
             raise ManifestDamaged(f"{path} cannot be read ({type(exc).__name__}). {repair}") from exc
-        why_not = _read_changes(lake_dir, generation, rows)
         if _state(lake_dir) == state:
             break
     if why_not:
@@ -235,13 +272,10 @@ def read_manifest(lake_dir: Path, *, shared: bool = False) -> list[dict[str, Any
 def read_manifest_as_far_as_it_reads(lake_dir: Path) -> tuple[list[dict[str, Any]], str]:
     """For a repair: the base and its change files up to the first that does not read, and why that one does
     not; ([], why) if the base does not read."""
-    path = lake_dir / MANIFEST_NAME
     try:
-        rows = read_manifest_file(path)
-        generation = _generation(path)
-    except Exception as exc:  # noqa: BLE001
+        return _read_current(lake_dir)
+    except Exception as exc:  # noqa: BLE001 — a torn or foreign file: polars raises several kinds
         return [], f"{MANIFEST_NAME} cannot be read ({type(exc).__name__})"
-    return rows, _read_changes(lake_dir, generation, rows)
 
 
 def read_manifest_to_change(lake_dir: Path) -> list[dict[str, Any]]:
@@ -291,20 +325,21 @@ def _append(lake_dir: Path, rows: list[dict[str, Any]], changed: list[int], read
     base = lake_dir / MANIFEST_NAME
     try:
         generation = _generation(base) if base.exists() else ""
-    except Exception:  # noqa: BLE001 — an unreadable base is written whole
+        committed = _committed(lake_dir, generation) if generation else 0
+    except Exception:  # noqa: BLE001 — an unreadable base or a lost head: the manifest is written whole
         generation = ""
-    names = [name for name in _change_files(lake_dir) if generation and name.split(".")[1] == generation]
     positions = [*changed, *range(read, len(rows))]
-    if not generation or len(names) >= MAX_CHANGE_FILES or 2 * len(positions) > len(rows):
+    if not generation or committed >= MAX_CHANGE_FILES or 2 * len(positions) > len(rows):
         return None
     frame = _manifest_frame([rows[position] for position in positions]).with_columns(
         pl.Series("position", positions, dtype=pl.Int64))
-    name = _change_name(generation, int(names[-1].split(".")[2]) + 1 if names else 1)
+    name = _change_name(generation, committed + 1)  # over one a kill left uncommitted
     temp = lake_dir / f".{name}.tmp-{os.getpid()}"
     frame.write_parquet(temp)
     durable.fsync_file(temp)
     kill_point("lake.manifest_before_replace")
     durable.replace(temp, lake_dir / name)
+    _write_head(lake_dir, {generation: committed + 1})
     return _rows_of(frame.slice(len(changed)).drop("position"))
 
 
@@ -314,8 +349,16 @@ def _write_whole(lake_dir: Path, rows: list[dict[str, Any]]) -> pl.DataFrame:
     frame = _manifest_frame(rows)
     current = lake_dir / MANIFEST_NAME
     temp = lake_dir / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
-    frame.write_parquet(temp, metadata={GENERATION_KEY: secrets.token_hex(6)})
+    generation = secrets.token_hex(6)
+    frame.write_parquet(temp, metadata={GENERATION_KEY: generation})
     durable.fsync_file(temp)
+    # the head first, naming the new base's generation and still the old one's: a kill before the rename below
+    # leaves the old base with its change files, after it the new base with none
+    kept = {}
+    with contextlib.suppress(Exception):  # an old base without a generation or a lost head: nothing to keep
+        old = _generation(current)
+        kept = {old: _committed(lake_dir, old)} if old else {}
+    _write_head(lake_dir, {generation: 0, **kept})
     if current.exists():
         previous_temp = lake_dir / f".{PREVIOUS_MANIFEST_NAME}.tmp-{os.getpid()}"
         previous_temp.unlink(missing_ok=True)
@@ -328,14 +371,17 @@ def _write_whole(lake_dir: Path, rows: list[dict[str, Any]]) -> pl.DataFrame:
     return frame
 
 
+def _write_head(lake_dir: Path, committed: dict[str, int]) -> None:
+    durable.write_text(lake_dir / HEAD_NAME, "".join(f"{generation} {sequence}\n"
+                                                     for generation, sequence in committed.items()))
+
+
 def _keep_previous(lake_dir: Path, target: Path) -> None:
     """The manifest as it reads now, as one file: the base with its change files applied, or the base copied
     when it has none or they do not read (a repair's rebuild then writes what it found)."""
     current = lake_dir / MANIFEST_NAME
     try:
-        generation = _generation(current)
-        rows = read_manifest(lake_dir, shared=True) if generation and any(
-            name.split(".")[1] == generation for name in _change_files(lake_dir)) else None
+        rows = read_manifest(lake_dir, shared=True) if _changes_of(lake_dir, _generation(current)) else None
     except Exception:  # noqa: BLE001 — a manifest that does not read is copied as it is
         rows = None
     if rows is None:

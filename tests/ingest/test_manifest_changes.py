@@ -95,3 +95,49 @@ def test_a_change_file_that_does_not_read_is_damage_not_fewer_versions(tmp_path:
         lake.read_manifest(lake_dir)
     rows, why = lake.read_manifest_as_far_as_it_reads(lake_dir)
     assert rows == first and second.name in why, "a repair starts from the base and the change files that read"
+
+
+def test_a_lost_change_file_is_damage_even_the_last(tmp_path: Path) -> None:
+    """The head names the last committed change file: losing it (or the head) stops the refresh instead of
+    publishing without that run's versions."""
+    lake_dir = tmp_path / "lake"
+    lake.write_manifest(lake_dir, [_version(n) for n in range(10)])
+    first = _append_run(lake_dir, 100, replaced=3)
+    _append_run(lake_dir, 200, replaced=4)
+    last = lake_dir / _change_files(lake_dir)[-1]
+    kept = last.read_bytes()
+    last.unlink()
+    with pytest.raises(lake.ManifestDamaged, match=last.name):
+        lake.read_manifest(lake_dir)
+    assert lake.read_manifest_as_far_as_it_reads(lake_dir)[0] == first
+    last.write_bytes(kept)
+    (lake_dir / lake.HEAD_NAME).unlink()
+    with pytest.raises(lake.ManifestDamaged, match=lake.HEAD_NAME):
+        lake.read_manifest(lake_dir)
+
+
+def test_a_change_file_after_the_head_is_not_committed_and_is_written_over(tmp_path: Path) -> None:
+    """A kill after a change file's rename and before the head moved: that run is not recorded (its parts are
+    orphans the next lake check moves aside, its landing files are read again), and the next run takes its name."""
+    lake_dir = tmp_path / "lake"
+    lake.write_manifest(lake_dir, [_version(n) for n in range(10)])
+    committed = _append_run(lake_dir, 100, replaced=3)
+    head = (lake_dir / lake.HEAD_NAME).read_bytes()
+    _append_run(lake_dir, 200, replaced=4)
+    (lake_dir / lake.HEAD_NAME).write_bytes(head)  # as if killed before the head was written
+    assert lake.read_manifest(lake_dir) == committed
+    expected = _append_run(lake_dir, 300, replaced=5)
+    assert len(_change_files(lake_dir)) == 2 and lake.read_manifest(lake_dir) == expected
+    assert {row["sha256"] for row in expected} >= {f"{300:064x}"} and f"{200:064x}" not in {
+        row["sha256"] for row in expected}
+
+
+def test_a_whole_write_killed_before_its_rename_leaves_the_old_manifest_as_it_was(tmp_path: Path) -> None:
+    """A whole write names its new generation in the head before the new base is renamed in, keeping the old
+    generation's count beside it: killed in between, the old base still reads with all its change files."""
+    lake_dir = tmp_path / "lake"
+    lake.write_manifest(lake_dir, [_version(n) for n in range(10)])
+    expected = _append_run(lake_dir, 100, replaced=3)
+    head = lake_dir / lake.HEAD_NAME
+    head.write_text("0123456789ab 0\n" + head.read_text(encoding="utf-8"), encoding="utf-8")
+    assert lake.read_manifest(lake_dir) == expected
